@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#include "registry.hpp"
+
+namespace mmrace::model {
+
+const std::vector<OpInfo> &allOps()
+{
+	static const std::vector<OpInfo> ops = {
+		{"folio_referenced",
+		 "shrink_active_list -> folio_referenced(is_locked=0) -> rmap_walk_anon, "
+		 "folio_lock_anon_vma_read, folio_referenced_one",
+		 "reclaim's aging check: walk the rmap of an anon folio and test-and-clear "
+		 "the young bit of every PTE mapping it",
+		 {{"folio", ParamKind::Folio, true, "the folio to age"}}},
+		{"uffdio_move",
+		 "move_pages -> move_pages_pte -> move_present_pte -> folio_move_anon_rmap",
+		 "UFFDIO_MOVE of present small anon PTEs from src to dst, page by page",
+		 {{"src", ParamKind::Address, true, "source address (page aligned)"},
+		  {"dst", ParamKind::Address, true, "destination address, in a VMA registered with uffd"},
+		  {"len", ParamKind::Length, true, "bytes to move"}}},
+		{"lock_sequence",
+		 "lib/locking-selftest.c style: nested sleeping-lock acquisition",
+		 "take the listed locks in order, then release them in reverse "
+		 "(lockdep selftest pattern, e.g. two threads forming ABBA)",
+		 {{"locks", ParamKind::LockList, true,
+		   "lock references: \"mmap_lock\", \"folio:NAME\", \"anon_vma:NAME\" (its root's "
+		   "rwsem, write), \"ptl:ADDRESS\""}}},
+	};
+	return ops;
+}
+
+const std::vector<GuardInfo> &allGuards()
+{
+	static const std::vector<GuardInfo> guards = {
+		{"folio_referenced.folio_trylock", "folio_referenced()",
+		 "folio_trylock() anon folios before the rmap walk; contention counts as "
+		 "referenced (Seed E: 'mm: always call rmap_walk() on locked folios')"},
+		{"folio_lock_anon_vma_read.recheck_mapping", "folio_lock_anon_vma_read()",
+		 "after taking the root anon_vma lock, re-read folio->mapping and retry if "
+		 "folio_move_anon_rmap() changed it meanwhile"},
+		{"uffd_move.folio_lock", "move_pages_pte()",
+		 "lock the source folio before folio_move_anon_rmap() changes folio->mapping "
+		 "and ->index"},
+		{"uffd_move.trylock_under_ptl", "move_pages_pte()",
+		 "only folio_trylock() under the source PTL; on contention drop the PTL and "
+		 "sleep in folio_lock(), then retry"},
+		{"uffd_move.anon_vma_write_lock", "move_pages_pte()",
+		 "folio_get_anon_vma() + anon_vma_lock_write() of the source root around the move, "
+		 "serialising against lockless folio_referenced() (before Seed E)"},
+		{"uffd_move.double_pt_lock", "move_present_pte()",
+		 "double_pt_lock(): hold both the source and destination PTLs while moving the PTE"},
+		{"uffd_move.pte_same", "move_present_pte() / is_pte_pages_stable()",
+		 "re-read source and destination PTEs under the PTLs and back off with -EAGAIN "
+		 "if either changed"},
+		{"uffd_move.pinned_recheck", "move_present_pte()",
+		 "re-check folio_maybe_dma_pinned() after ptep_clear_flush() and restore the PTE "
+		 "if the folio got pinned"},
+	};
+	return guards;
+}
+
+const std::vector<PresetInfo> &allPresets()
+{
+	static const std::vector<PresetInfo> presets = {
+		{"mainline", "every guard on", {}},
+		{"pre-seed-e",
+		 "locking before Seed E: folio_referenced walks anon folios without the folio lock; "
+		 "UFFDIO_MOVE write-locks the source anon_vma and walkers recheck folio->mapping",
+		 {"folio_referenced.folio_trylock"}},
+		{"seed-e",
+		 "Seed E as merged: every rmap walk holds the folio lock; UFFDIO_MOVE no longer "
+		 "takes the anon_vma lock and the mapping recheck is gone",
+		 {"uffd_move.anon_vma_write_lock", "folio_lock_anon_vma_read.recheck_mapping"}},
+	};
+	return presets;
+}
+
+template<typename T>
+static const T *findByName(const std::vector<T> &v, std::string_view name)
+{
+	for (const T &x : v)
+		if (name == x.name)
+			return &x;
+	return nullptr;
+}
+
+const OpInfo *findOp(std::string_view name)
+{
+	return findByName(allOps(), name);
+}
+
+const GuardInfo *findGuard(std::string_view name)
+{
+	return findByName(allGuards(), name);
+}
+
+const PresetInfo *findPreset(std::string_view name)
+{
+	return findByName(allPresets(), name);
+}
+
+template<typename T>
+static std::string joinNames(const std::vector<T> &v)
+{
+	std::string out;
+	for (const T &x : v) {
+		if (!out.empty())
+			out += ", ";
+		out += x.name;
+	}
+	return out;
+}
+
+std::string opNames()
+{
+	return joinNames(allOps());
+}
+
+std::string guardNames()
+{
+	return joinNames(allGuards());
+}
+
+std::string presetNames()
+{
+	return joinNames(allPresets());
+}
+
+} // namespace mmrace::model

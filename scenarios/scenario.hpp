@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/*
+ * A scenario as loaded and validated: the initial mm state, the threads and
+ * their operations, the guard settings, exploration settings and the expected
+ * outcome. Plain data; nothing here includes a JSON library.
+ */
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mmrace::scenarios {
+
+inline constexpr std::uint64_t kPageSize = 4096;
+
+struct AnonVmaSpec {
+	std::string name;
+	std::string root;	/* name of the root anon_vma; equals name for a root */
+};
+
+struct VmaSpec {
+	std::string name;
+	std::uint64_t start = 0;	/* page aligned */
+	std::uint64_t pages = 0;	/* > 0 */
+	std::string anonVma;		/* may be empty: no anon_vma yet */
+	std::vector<std::string> uffd;	/* "missing", "wp", "minor" */
+	std::uint64_t end() const { return start + pages * kPageSize; }
+};
+
+struct PageSpec {
+	std::uint64_t at = 0;	/* page aligned, inside a VMA */
+	std::string folio;	/* a small anon folio, mapped here only */
+	bool writable = true;
+	std::uint64_t content = 0;	/* the page's data; 0 = derived from the folio */
+};
+
+struct OpArg {
+	std::string name;
+	std::uint64_t number = 0;	/* Address, Length */
+	std::string text;		/* Folio */
+	std::vector<std::string> list;	/* LockList */
+};
+
+struct OpSpec {
+	std::string op;
+	std::vector<OpArg> args;
+
+	const OpArg *arg(const std::string &name) const
+	{
+		for (const OpArg &a : args)
+			if (a.name == name)
+				return &a;
+		return nullptr;
+	}
+};
+
+struct ThreadSpec {
+	std::string name;
+	std::vector<OpSpec> ops;
+};
+
+struct ExploreSpec {
+	std::string strategy;	/* empty: the CLI default */
+	std::optional<std::uint64_t> maxExecutions;
+	std::optional<std::uint64_t> maxSteps;
+	std::optional<std::uint64_t> seed;
+};
+
+struct ExpectSpec {
+	enum class Kind { None, Clean, Violation };
+	Kind kind = Kind::None;
+	std::string invariant;		/* Violation */
+	std::string severity;		/* "", "harmful" or "benign" */
+};
+
+struct Scenario {
+	std::string file;	/* where it was loaded from */
+	std::string name;
+	std::string description;
+	std::string source;
+	std::vector<AnonVmaSpec> anonVmas;
+	std::vector<VmaSpec> vmas;
+	std::vector<PageSpec> pages;
+	std::vector<ThreadSpec> threads;
+	std::string preset;			/* empty: none */
+	std::vector<std::string> guardsOff;	/* in addition to the preset's */
+	ExploreSpec explore;
+	ExpectSpec expect;
+	std::string json;	/* the file's text, embedded in traces */
+};
+
+struct LoadError {
+	std::string file;
+	std::string path;	/* JSON path, e.g. "$.threads[1].ops[0].op" */
+	int line = 0;		/* 1-based; 0 when unknown */
+	int column = 0;
+	std::string message;	/* what is wrong and what is allowed */
+
+	/* "file:line:column: $.path: message" */
+	std::string format() const;
+};
+
+using LoadResult = std::variant<Scenario, LoadError>;
+
+LoadResult loadScenarioFile(const std::string &path);
+/* `file` is only used in messages. */
+LoadResult loadScenarioText(const std::string &text, const std::string &file);
+
+} // namespace mmrace::scenarios

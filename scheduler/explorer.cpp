@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#include "explorer.hpp"
+
+#include <algorithm>
+
+namespace mmrace {
+
+ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions &options)
+{
+	using Clock = std::chrono::steady_clock;
+	ExploreResult result;
+	ExploreStats &st = result.stats;
+	StackPool stacks(256 * 1024);
+	const auto start = Clock::now();
+	auto lastProgress = start;
+
+	for (;;) {
+		if (options.maxExecutions && st.executions >= options.maxExecutions) {
+			st.stoppedBy = "max-executions";
+			break;
+		}
+		if (options.timeBudgetSeconds > 0 &&
+		    std::chrono::duration<double>(Clock::now() - start).count() >=
+			    options.timeBudgetSeconds) {
+			st.stoppedBy = "time-budget";
+			break;
+		}
+		if (!strategy.beginExecution()) {
+			st.exhausted = true;
+			st.stoppedBy = "exhausted";
+			break;
+		}
+		++st.executions;
+		Execution exec(strategy, stacks, options.limits);
+		Outcome outcome = exec.run(program);
+		st.steps += exec.steps();
+		st.maxDepth = std::max(st.maxDepth, exec.steps());
+		if (outcome == Outcome::Complete)
+			++st.complete;
+		if (outcome == Outcome::Stopped) {
+			if (strategy.stopIsPrune()) {
+				++st.pruned;
+			} else {
+				result.divergence = exec.stopReason();
+				st.stoppedBy = "diverged";
+				break;
+			}
+		}
+		for (const Finding &f : exec.findings()) {
+			if (f.severity == Severity::Harmful) {
+				if (!result.harmful)
+					result.harmful = Counterexample{f, outcome, exec.choices(),
+									st.executions};
+				continue;
+			}
+			++st.benignFindings;
+			bool seen = std::any_of(result.benign.begin(), result.benign.end(),
+						[&](const Counterexample &c) {
+							return c.finding.invariant == f.invariant;
+						});
+			if (!seen)
+				result.benign.push_back({f, outcome, exec.choices(), st.executions});
+		}
+		if (result.harmful) {
+			st.stoppedBy = "violation";
+			break;
+		}
+		if (options.progress) {
+			auto now = Clock::now();
+			if (now - lastProgress >= std::chrono::seconds(1)) {
+				lastProgress = now;
+				st.seconds = std::chrono::duration<double>(now - start).count();
+				options.progress(st);
+			}
+		}
+	}
+	st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+	return result;
+}
+
+} // namespace mmrace

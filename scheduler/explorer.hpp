@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/*
+ * Runs a program again and again under one strategy until the strategy is
+ * exhausted, a bound is hit, or a harmful finding stops the search. Keeps
+ * what a report needs: the first harmful counterexample and the first benign
+ * one of each invariant, each with the choice log that replays it.
+ */
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "execution.hpp"
+
+namespace mmrace {
+
+struct ExploreOptions {
+	/* 0 = no bound. Named bounds, each a CLI flag. */
+	std::uint64_t maxExecutions = 0;
+	double timeBudgetSeconds = 0;
+	ExecutionLimits limits;
+	/* Called about once a second with the running totals. */
+	std::function<void(const struct ExploreStats &)> progress;
+};
+
+struct ExploreStats {
+	std::uint64_t executions = 0;	/* started */
+	std::uint64_t complete = 0;	/* every task finished */
+	std::uint64_t pruned = 0;	/* cut short by the strategy (sleep-set blocked) */
+	std::uint64_t steps = 0;
+	std::uint64_t benignFindings = 0;
+	std::uint64_t maxDepth = 0;	/* steps of the longest execution */
+	double seconds = 0;
+	bool exhausted = false;		/* the strategy explored everything */
+	std::string stoppedBy;		/* "exhausted", "violation", "max-executions", ... */
+};
+
+struct Counterexample {
+	Finding finding;
+	Outcome outcome = Outcome::Complete;
+	ChoiceLog choices;
+	std::uint64_t execution = 0;	/* 1-based index in the run */
+};
+
+struct ExploreResult {
+	ExploreStats stats;
+	std::optional<Counterexample> harmful;
+	std::vector<Counterexample> benign;	/* first per invariant */
+	/* Set when the strategy stopped an execution for a reason that is not a
+	 * prune (replay divergence). */
+	std::string divergence;
+};
+
+ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions &options);
+
+} // namespace mmrace

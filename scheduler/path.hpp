@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/*
+ * The exhaustive-search tree as plain data (after loom's rt/path.rs): one
+ * branch per nondeterministic choice of the current execution, each knowing
+ * which alternatives were explored. An execution replays the prefix of the
+ * path and extends it; backtrack() then moves to the next unexplored branch.
+ * No fibers are involved, so the search order is unit-tested on its own.
+ *
+ * Task branches carry the sleep set at entry (Godefroid): tasks whose next
+ * step is known to lead only to already explored traces. A plain DFS simply
+ * never puts anything to sleep.
+ */
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sync_object.hpp"
+
+namespace mmrace {
+
+using TaskMask = std::uint64_t;
+
+constexpr TaskMask bit(TaskId t)
+{
+	return TaskMask{1} << t;
+}
+
+struct Branch {
+	enum class Kind : std::uint8_t { Task, Value };
+	Kind kind = Kind::Task;
+	std::uint32_t chosen = 0;	/* task id or value */
+	std::uint32_t options = 0;	/* values only: how many */
+	TaskMask enabled = 0;		/* tasks only */
+	TaskMask done = 0;		/* tasks only: explored, including chosen */
+	TaskMask sleep = 0;		/* tasks only: sleep set at entry */
+
+	bool operator==(const Branch &) const = default;
+};
+
+class Path {
+public:
+	/* Rewinds the replay cursor for a new execution. */
+	void beginExecution() { pos_ = 0; }
+
+	/*
+	 * A task choice among `enabled` with sleep set `sleep`. Replays the
+	 * recorded branch or, past the end of the path, records a new one
+	 * choosing `preferred` if it is available, else the lowest available
+	 * task. Returns nullopt if every enabled task is asleep.
+	 */
+	std::optional<TaskId> branchTask(TaskMask enabled, TaskMask sleep, TaskId preferred);
+	/* A value choice in [0, n). */
+	std::uint32_t branchValue(std::uint32_t n);
+	/* The branch the last branchTask() call replayed or created. */
+	const Branch &last() const { return branches_[pos_ - 1]; }
+
+	/*
+	 * After an execution: drops the branches past the cursor, then moves
+	 * the deepest branch with an unexplored alternative to it. False when
+	 * the whole tree has been explored.
+	 */
+	bool backtrack();
+
+	std::size_t depth() const { return branches_.size(); }
+	const std::vector<Branch> &branches() const { return branches_; }
+
+	/* Checkpoint form (a line of text), for resuming a search. */
+	std::string serialize() const;
+	static std::optional<Path> deserialize(const std::string &text);
+
+private:
+	std::vector<Branch> branches_;
+	std::size_t pos_ = 0;
+};
+
+} // namespace mmrace

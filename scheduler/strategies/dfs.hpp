@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+#include <memory>
+
+#include "../strategy.hpp"
+
+namespace mmrace {
+
+class Path;
+
+/* Exhaustive depth-first search over every interleaving, no reduction. */
+std::unique_ptr<Strategy> makeDfsStrategy();
+/*
+ * Exhaustive DFS with sleep sets (Godefroid 1996): one complete execution
+ * per Mazurkiewicz trace of the declared accesses; the rest are cut short as
+ * sleep-set blocked.
+ */
+std::unique_ptr<Strategy> makeSleepSetStrategy();
+/* Seeded uniform random walk; execution k uses a stream derived from (seed, k). */
+std::unique_ptr<Strategy> makeRandomStrategy(std::uint64_t seed);
+
+} // namespace mmrace

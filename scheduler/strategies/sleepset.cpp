@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#include <bit>
+
+#include "../execution.hpp"
+#include "../path.hpp"
+#include "dfs.hpp"
+
+namespace mmrace {
+
+namespace {
+
+/*
+ * After exploring task p from a node, p sleeps in the later siblings until
+ * some executed step conflicts with p's pending step: any execution where p
+ * runs first from there is equivalent to one already explored.
+ */
+class SleepSetStrategy : public Strategy {
+public:
+	bool beginExecution() override
+	{
+		if (started_ && !path_.backtrack())
+			return false;
+		started_ = true;
+		path_.beginExecution();
+		sleep_ = 0;
+		return true;
+	}
+
+	TaskId pickTask(const SchedulingView &view) override
+	{
+		TaskMask enabled = 0;
+		for (TaskId t : view.enabled)
+			enabled |= bit(t);
+		auto pick = path_.branchTask(enabled, sleep_, view.current);
+		if (!pick)
+			return kNoTask;
+		const Branch &b = path_.last();
+		const Access &step = view.execution.pending(*pick);
+		TaskMask next = (b.sleep | b.done) & ~bit(*pick);
+		for (TaskMask m = next; m; m &= m - 1) {
+			auto q = static_cast<TaskId>(std::countr_zero(m));
+			if (dependent(view.execution.pending(q), step))
+				next &= ~bit(q);
+		}
+		sleep_ = next;
+		return *pick;
+	}
+
+	std::uint32_t pickValue(std::uint32_t n) override { return path_.branchValue(n); }
+	std::string stopReason() const override { return "sleep-set blocked"; }
+	bool stopIsPrune() const override { return true; }
+	std::string name() const override { return "sleepset"; }
+
+private:
+	Path path_;
+	TaskMask sleep_ = 0;
+	bool started_ = false;
+};
+
+} // namespace
+
+std::unique_ptr<Strategy> makeSleepSetStrategy()
+{
+	return std::make_unique<SleepSetStrategy>();
+}
+
+} // namespace mmrace
