@@ -312,7 +312,8 @@ TEST_CASE("replay: a recorded schedule replays identically; a wrong one diverges
 	REQUIRE(logs.size() == 3);
 	CHECK(std::set<int>(finals.begin(), finals.end()) == std::set<int>{1, 10, 11});
 
-	for (std::size_t i = 0; i < logs.size(); ++i) {
+	const std::size_t recorded = logs.size();
+	for (std::size_t i = 0; i < recorded; ++i) {
 		std::string sched = encodeSchedule(logs[i]);
 		std::string err;
 		auto decoded = decodeSchedule(sched, &err);
