@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/*
+ * Lock-order checking in lockdep's terms: lock classes (plus the nesting
+ * subclass), a dependency graph "held class -> acquired class" accumulated
+ * over every execution of a run, and a cycle reported when an acquisition
+ * would close one, in the shape kernel developers read in dmesg.
+ *
+ * As in lockdep, a trylock adds no dependency (it cannot wait), but locks
+ * taken while holding a trylocked lock do depend on it.
+ */
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/world.hpp"
+#include "scheduler/finding.hpp"
+
+namespace mmrace::checker {
+
+class LockDep {
+public:
+	/*
+	 * Task `task` (named `taskName`) is about to block on `lock` while
+	 * holding `held`. Records the dependencies; returns a finding if one
+	 * would close a cycle or recurse on a held class.
+	 */
+	std::optional<Finding> acquiring(const std::string &taskName, std::uint64_t step,
+					 std::uint64_t execution, const model::Lock &lock,
+					 int subclass, const char *label,
+					 const std::vector<model::HeldLock> &held);
+
+	std::size_t edgeCount() const { return edges_.size(); }
+
+private:
+	using Node = int;	/* lock class * 8 + subclass */
+	struct Edge {
+		Node from, to;
+		std::string task;		/* first seen in */
+		std::string fromName, toName;	/* instances */
+		std::string fromLabel, toLabel;
+		std::uint64_t execution;
+	};
+
+	static Node node(const model::Lock &l, int subclass);
+	static std::string nodeName(Node n);
+	/* Edges of a path from `from` to `to`, empty if none. */
+	std::vector<const Edge *> path(Node from, Node to) const;
+	const Edge *find(Node from, Node to) const;
+
+	std::vector<Edge> edges_;
+};
+
+} // namespace mmrace::checker

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/*
+ * A scenario as a program for the explorer: every execution rebuilds the
+ * World from the scenario and runs one task per scenario thread; after each
+ * step the checkers judge the step's events, and at the end of a complete
+ * execution the quiescent invariants are checked. Lockdep's dependency graph
+ * lives as long as this object: it accumulates over the whole run.
+ */
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checker/lockdep.hpp"
+#include "model/guards.hpp"
+#include "model/world.hpp"
+#include "scenarios/scenario.hpp"
+#include "scheduler/execution.hpp"
+
+namespace mmrace::checker {
+
+/* One traced step, in kernel terms (for traces and race diagrams). */
+struct StepInfo {
+	std::uint64_t index;
+	TaskId task;
+	std::string function;	/* kernel function, from the label */
+	std::string what;	/* the rest of the label */
+	std::string access;	/* "write pte(0x200000)" */
+	std::vector<std::string> locks;	/* held after the step */
+};
+
+class MmProgram : public Program {
+public:
+	MmProgram(const scenarios::Scenario &scenario, const model::GuardSet &guards);
+	~MmProgram() override;
+
+	void setUp(Execution &exec) override;
+	void afterStep(Execution &exec, const Step &step) override;
+	void atEnd(Execution &exec) override;
+
+	/* Keep a StepInfo per step (for the re-run that writes a trace). */
+	void setTracing(bool on) { tracing_ = on; }
+	const std::vector<StepInfo> &stepLog() const { return stepLog_; }
+	const std::vector<std::string> &taskNames() const { return taskNames_; }
+	const model::World *world() const { return world_.get(); }
+	std::uint64_t executions() const { return executions_; }
+
+	/* "pte(0x200000)", "folio F->mapping", "anon_vma A->rwsem" */
+	std::string objectName(ObjectId id) const;
+
+private:
+	void drainEvents(Execution &exec, std::uint64_t step);
+	void checkWalkBegin(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkFolioWrite(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkWalkEnd(Execution &exec, const model::Event &e, std::uint64_t step);
+	std::string anonVmaName(model::AnonVmaIdx a) const;
+
+	const scenarios::Scenario &scenario_;
+	model::GuardSet guards_;
+	std::vector<std::string> taskNames_;
+	std::unique_ptr<model::World> world_;
+	LockDep lockdep_;
+	std::uint64_t executions_ = 0;
+	bool tracing_ = false;
+	std::vector<StepInfo> stepLog_;
+	/* Last step that wrote each folio's mapping or index (for reports). */
+	std::vector<StepRef> lastFolioWrite_;
+};
+
+} // namespace mmrace::checker

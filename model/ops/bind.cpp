@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#include <stdexcept>
+#include <string>
+
+#include "ops.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace mmrace::model {
+
+namespace {
+
+const scenarios::OpArg &need(const scenarios::OpSpec &op, const char *name)
+{
+	const scenarios::OpArg *a = op.arg(name);
+	if (!a)
+		throw std::invalid_argument(op.op + ": missing " + name);
+	return *a;
+}
+
+Lock *resolveLock(World &w, const std::string &ref)
+{
+	if (ref == "mmap_lock")
+		return w.mmapLock.get();
+	auto colon = ref.find(':');
+	std::string kind = ref.substr(0, colon), name = colon == std::string::npos ? "" : ref.substr(colon + 1);
+	if (kind == "folio") {
+		FolioIdx f = w.findFolio(name);
+		if (f != kNone)
+			return w.folios[f].lock.get();
+	} else if (kind == "anon_vma") {
+		AnonVmaIdx a = w.findAnonVma(name);
+		if (a != kNone)
+			return &w.rootRwsem(a);
+	} else if (kind == "ptl") {
+		std::uint64_t addr = std::stoull(name, nullptr, 0);
+		return &w.ptl(w.pteFor(addr));
+	}
+	throw std::invalid_argument("unknown lock reference " + ref);
+}
+
+} // namespace
+
+std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
+{
+	if (op.op == "folio_referenced") {
+		FolioIdx f = w.findFolio(need(op, "folio").text);
+		if (f == kNone)
+			throw std::invalid_argument("folio_referenced: unknown folio");
+		return [f](Kernel &k) { folioReferenced(k, f); };
+	}
+	if (op.op == "uffdio_move") {
+		std::uint64_t src = need(op, "src").number, dst = need(op, "dst").number;
+		std::uint64_t len = need(op, "len").number;
+		return [=](Kernel &k) { uffdioMove(k, dst, src, len); };
+	}
+	if (op.op == "lock_sequence") {
+		std::vector<Lock *> locks;
+		for (const std::string &ref : need(op, "locks").list)
+			locks.push_back(resolveLock(w, ref));
+		return [locks](Kernel &k) { lockSequence(k, locks); };
+	}
+	throw std::invalid_argument("unknown op " + op.op);
+}
+
+} // namespace mmrace::model

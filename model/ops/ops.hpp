@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/* The operations a scenario thread can run, bound to a World. */
+
+#include <functional>
+#include <string>
+
+#include "../kernel.hpp"
+
+namespace mmrace::scenarios {
+struct OpSpec;
+}
+
+namespace mmrace::model {
+
+int folioReferenced(Kernel &k, FolioIdx folio);
+int uffdioMove(Kernel &k, std::uint64_t dst, std::uint64_t src, std::uint64_t len);
+void lockSequence(Kernel &k, const std::vector<Lock *> &locks);
+
+/* Resolves the op's names against the World; throws std::invalid_argument
+ * for references the loader should have rejected. */
+std::function<void(Kernel &)> bindOp(World &world, const scenarios::OpSpec &op);
+
+} // namespace mmrace::model

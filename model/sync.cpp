@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#include "sync.hpp"
+
+#include <bit>
+#include <vector>
+
+namespace mmrace::model {
+
+const char *lockClassName(LockClass c)
+{
+	switch (c) {
+	case LockClass::MmapLock: return "&mm->mmap_lock";
+	case LockClass::FolioLock: return "folio_lock (PG_locked)";
+	case LockClass::AnonVmaRwsem: return "&anon_vma->rwsem";
+	case LockClass::Ptl: return "ptlock_ptr(ptdesc)";
+	case LockClass::Count: break;
+	}
+	return "?";
+}
+
+bool lockClassSleeps(LockClass c)
+{
+	return c != LockClass::Ptl;
+}
+
+bool Lock::canProceed(AccessKind kind, TaskId) const
+{
+	if (kind == AccessKind::AcquireShared)
+		return writer_ == kNoTask;
+	if (kind == AccessKind::Acquire)
+		return free();
+	return true;
+}
+
+std::string Lock::holderNames() const
+{
+	std::string out;
+	auto name = [&](TaskId t) {
+		return taskNames_ && t < taskNames_->size() ? (*taskNames_)[t]
+							     : "task " + std::to_string(t);
+	};
+	if (writer_ != kNoTask)
+		out = name(writer_);
+	for (std::uint64_t m = readers_; m; m &= m - 1) {
+		if (!out.empty())
+			out += ", ";
+		out += name(static_cast<TaskId>(std::countr_zero(m))) + " (read)";
+	}
+	return out.empty() ? "nobody" : out;
+}
+
+std::string Lock::describeWait(AccessKind kind) const
+{
+	const char *how = kind == AccessKind::AcquireShared ? "read" : "exclusive";
+	return name_ + " (" + how + "), held by " + holderNames();
+}
+
+void Lock::holders(void (*emit)(void *, TaskId), void *arg) const
+{
+	if (writer_ != kNoTask)
+		emit(arg, writer_);
+	for (std::uint64_t m = readers_; m; m &= m - 1)
+		emit(arg, static_cast<TaskId>(std::countr_zero(m)));
+}
+
+} // namespace mmrace::model
