@@ -21,6 +21,15 @@
 
 namespace mmrace::checker {
 
+/* A dependency "held class -> acquired class", with where it was first seen. */
+struct LockDepEdge {
+	int from, to;			/* lock class * 8 + subclass */
+	std::string task;
+	std::string fromName, toName;	/* instances */
+	std::string fromLabel, toLabel;
+	std::uint64_t execution;
+};
+
 class LockDep {
 public:
 	/*
@@ -33,17 +42,14 @@ public:
 					 int subclass, const char *label,
 					 const std::vector<model::HeldLock> &held);
 
-	std::size_t edgeCount() const { return edges_.size(); }
+	/* The graph, for traces: a replayed execution starts from the edges
+	 * earlier executions had recorded. */
+	const std::vector<LockDepEdge> &edges() const { return edges_; }
+	void importEdges(const std::vector<LockDepEdge> &edges) { edges_ = edges; }
 
 private:
-	using Node = int;	/* lock class * 8 + subclass */
-	struct Edge {
-		Node from, to;
-		std::string task;		/* first seen in */
-		std::string fromName, toName;	/* instances */
-		std::string fromLabel, toLabel;
-		std::uint64_t execution;
-	};
+	using Node = int;
+	using Edge = LockDepEdge;
 
 	static Node node(const model::Lock &l, int subclass);
 	static std::string nodeName(Node n);

@@ -46,6 +46,9 @@ public:
 	const std::vector<std::string> &taskNames() const { return taskNames_; }
 	const model::World *world() const { return world_.get(); }
 	std::uint64_t executions() const { return executions_; }
+	LockDep &lockdep() { return lockdep_; }
+	/* A replay of execution n of some run numbers its execution n. */
+	void setExecutionBase(std::uint64_t done) { executions_ = done; }
 
 	/* "pte(0x200000)", "folio F->mapping", "anon_vma A->rwsem" */
 	std::string objectName(ObjectId id) const;

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mmrace benchmarks (not tests): prints, in one run,
+ *   - a bare Boost.Context switch next to one scheduling step, same process;
+ *   - executions/s and steps/s per strategy on every library scenario.
+ * Usage: mmrace-bench [SOURCE_ROOT] [--quick]
+ */
+#include <boost/context/fiber.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli/runner.hpp"
+#include "scheduler/execution.hpp"
+#include "scheduler/explorer.hpp"
+#include "scheduler/strategies/dfs.hpp"
+
+using namespace mmrace;
+namespace ctx = boost::context;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+static double seconds(Clock::time_point a, Clock::time_point b)
+{
+	return std::chrono::duration<double>(b - a).count();
+}
+
+/* Ping-pong between the main context and one fiber: ns per one-way switch. */
+static double bareSwitchNs(long rounds)
+{
+	ctx::fiber f{std::allocator_arg, ctx::pooled_fixedsize_stack(64 * 1024),
+		     [rounds](ctx::fiber &&sink) {
+			     for (long i = 0; i < rounds; ++i)
+				     sink = std::move(sink).resume();
+			     return std::move(sink);
+		     }};
+	auto t0 = Clock::now();
+	for (long i = 0; i < rounds; ++i)
+		f = std::move(f).resume();
+	f = std::move(f).resume();
+	auto t1 = Clock::now();
+	return seconds(t0, t1) * 1e9 / static_cast<double>(2 * rounds);
+}
+
+/* One execution of two tasks with `n` independent steps each, random picks. */
+static double stepNs(long n)
+{
+	struct P : Program {
+		long n;
+		void setUp(Execution &e) override
+		{
+			for (int t = 0; t < 2; ++t)
+				e.spawn("t", [&e, t, this] {
+					for (long i = 0; i < n; ++i)
+						e.point({ObjectId(1 + t), kNoObject, AccessKind::Write,
+							 "bench: step", nullptr});
+				});
+		}
+	} p;
+	p.n = n;
+	auto s = makeRandomStrategy(1);
+	ExploreOptions o;
+	o.maxExecutions = 1;
+	o.limits.maxSteps = static_cast<std::uint64_t>(4 * n);
+	auto t0 = Clock::now();
+	auto r = explore(p, *s, o);
+	auto t1 = Clock::now();
+	return seconds(t0, t1) * 1e9 / static_cast<double>(r.stats.steps);
+}
+
+int main(int argc, char **argv)
+{
+	fs::path root = ".";
+	bool quick = false;
+	for (int i = 1; i < argc; ++i) {
+		std::string a = argv[i];
+		if (a == "--quick")
+			quick = true;
+		else
+			root = a;
+	}
+
+	std::printf("== scheduling cost (median of 5)\n");
+	std::vector<double> sw, st;
+	for (int i = 0; i < 5; ++i) {
+		sw.push_back(bareSwitchNs(quick ? 200000 : 2000000));
+		st.push_back(stepNs(quick ? 50000 : 500000));
+	}
+	std::sort(sw.begin(), sw.end());
+	std::sort(st.begin(), st.end());
+	std::printf("bare boost::context switch      %7.1f ns\n", sw[2]);
+	std::printf("scheduling step (2 switches +   %7.1f ns  = %.1f bare switches, %.1f per switch pair\n"
+		    "  strategy pick + bookkeeping)\n",
+		    st[2], st[2] / sw[2], st[2] / (2 * sw[2]));
+
+	std::printf("\n== library scenarios (each strategy bounded to %s)\n",
+		    quick ? "2 s" : "20 s");
+	std::printf("%-32s %-9s %10s %10s %10s %12s %8s %s\n", "scenario", "strategy", "executions",
+		    "pruned", "steps", "steps/s", "exec/s", "verdict");
+	std::vector<fs::path> files;
+	for (const auto &e : fs::directory_iterator(root / "scenarios" / "library"))
+		if (e.path().extension() == ".json")
+			files.push_back(e.path());
+	std::sort(files.begin(), files.end());
+	for (const auto &file : files) {
+		auto loaded = scenarios::loadScenarioFile(file.string());
+		if (!std::holds_alternative<scenarios::Scenario>(loaded))
+			continue;
+		const auto &sc = std::get<scenarios::Scenario>(loaded);
+		for (const char *strategy : {"sleepset", "dfs"}) {
+			cli::RunOptions o;
+			o.strategy = strategy;
+			o.timeBudgetSeconds = quick ? 2 : 20;
+			auto r = cli::runScenario(sc, o);
+			const auto &s = r.result.stats;
+			std::string verdict = r.result.harmful ? "harmful " + r.result.harmful->finding.invariant
+							       : "no harmful";
+			if (!s.exhausted)
+				verdict += " (" + s.stoppedBy + ")";
+			std::printf("%-32s %-9s %10llu %10llu %10llu %12.0f %8.0f %s\n", sc.name.c_str(),
+				    strategy, static_cast<unsigned long long>(s.executions),
+				    static_cast<unsigned long long>(s.pruned),
+				    static_cast<unsigned long long>(s.steps),
+				    s.seconds > 0 ? static_cast<double>(s.steps) / s.seconds : 0.0,
+				    s.seconds > 0 ? static_cast<double>(s.executions) / s.seconds : 0.0,
+				    verdict.c_str());
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/* The subcommands, each returning its exit code. */
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace mmrace::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitViolation = 1;
+inline constexpr int kExitMismatch = 2;
+inline constexpr int kExitBadInput = 3;
+inline constexpr int kExitInternal = 4;
+
+struct RunArgs {
+	std::vector<std::string> files;
+	std::string strategy;
+	std::optional<std::uint64_t> seed, maxExecutions, maxSteps;
+	double timeBudget = 0;
+	std::optional<std::string> preset;
+	std::vector<std::string> guardsOff;
+	bool guardsOffGiven = false;
+	std::string tracePath;
+	std::string traceDir = ".";
+	bool progress = false;
+};
+
+struct CheckArgs {
+	std::vector<std::string> paths;
+	RunArgs run;
+	bool tap = false;
+};
+
+void addRunOptions(CLI::App &cmd, RunArgs &args);
+RunOptions toRunOptions(const RunArgs &args);
+
+int cmdRun(const RunArgs &args);
+int cmdReplay(const std::string &path, bool diagram);
+int cmdCheck(const CheckArgs &args);
+int cmdList(const std::string &what);
+int cmdShow(const std::string &path, bool locks);
+
+} // namespace mmrace::cli

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mmrace: the command line. Exit codes (README.md):
+ *   0  no harmful violation / every expectation met / nothing to report
+ *   1  a harmful violation was found (run), or the replay reproduced it
+ *   2  an expectation was not met (check), or the replay diverged
+ *   3  bad input or usage
+ *   4  internal error (a bug in mmrace, including a nondeterministic model)
+ */
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+
+#include <unistd.h>
+
+#include "commands.hpp"
+
+int main(int argc, char **argv)
+{
+	using namespace mmrace::cli;
+	CLI::App app{"mmrace: a model checker for races in Linux memory management"};
+	app.require_subcommand(1);
+	app.set_version_flag("--version", "mmrace 0.1.0");
+
+	RunArgs run;
+	auto *runCmd = app.add_subcommand("run", "explore the interleavings of scenarios and check "
+					  "every invariant");
+	runCmd->add_option("scenarios", run.files, "scenario files (JSON)")->required();
+	addRunOptions(*runCmd, run);
+	runCmd->add_option("--trace", run.tracePath,
+			   "where to write the trace of a violation (one scenario only; default "
+			   "NAME.trace.json in --trace-dir)");
+	runCmd->add_option("--trace-dir", run.traceDir, "directory for traces (default: .)");
+
+	std::string replayPath;
+	bool replayDiagram = true;
+	auto *replayCmd = app.add_subcommand("replay", "re-execute a trace and check that it "
+					     "reproduces its violation");
+	replayCmd->add_option("trace", replayPath, "trace file")->required();
+	replayCmd->add_flag("!--no-diagram", replayDiagram, "do not print the race diagram");
+
+	CheckArgs check;
+	auto *checkCmd = app.add_subcommand("check", "run scenarios and compare each with its "
+					    "\"expect\"");
+	checkCmd->add_option("paths", check.paths, "scenario files or directories")->required();
+	addRunOptions(*checkCmd, check.run);
+	checkCmd->add_option("--trace-dir", check.run.traceDir,
+			     "write the trace of every unexpected violation here");
+	checkCmd->add_flag("--tap", check.tap, "TAP version 13 output for CI");
+
+	std::string listWhat;
+	auto *listCmd = app.add_subcommand("list", "list ops, guards, presets or invariants");
+	listCmd->add_option("what", listWhat, "ops | guards | presets | invariants")
+		->required()
+		->check(CLI::IsMember({"ops", "guards", "presets", "invariants"}));
+
+	std::string showPath;
+	bool showLocks = false;
+	auto *showCmd = app.add_subcommand("show", "print a trace as a report and race diagram");
+	showCmd->add_option("trace", showPath, "trace file")->required();
+	showCmd->add_flag("--locks", showLocks, "also list every step with the locks held after it");
+
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForAllHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForVersion &e) {
+		return app.exit(e);
+	} catch (const CLI::ParseError &e) {
+		app.exit(e);
+		return kExitBadInput;
+	}
+
+	run.progress = isatty(STDERR_FILENO);
+	check.run.progress = false;
+	try {
+		if (*runCmd)
+			return cmdRun(run);
+		if (*replayCmd)
+			return cmdReplay(replayPath, replayDiagram);
+		if (*checkCmd)
+			return cmdCheck(check);
+		if (*listCmd)
+			return cmdList(listWhat);
+		if (*showCmd)
+			return cmdShow(showPath, showLocks);
+	} catch (const std::invalid_argument &e) {
+		std::cerr << "mmrace: " << e.what() << "\n";
+		return kExitBadInput;
+	} catch (const std::exception &e) {
+		std::cerr << "mmrace: internal error: " << e.what() << "\n";
+		return kExitInternal;
+	}
+	return kExitBadInput;
+}

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#include "runner.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "checker/mm_program.hpp"
+#include "scheduler/strategies/dfs.hpp"
+#include "scheduler/strategies/replay.hpp"
+
+namespace mmrace::cli {
+
+namespace {
+
+std::unique_ptr<Strategy> makeStrategy(const std::string &name, std::uint64_t seed)
+{
+	if (name == "dfs")
+		return makeDfsStrategy();
+	if (name == "sleepset")
+		return makeSleepSetStrategy();
+	if (name == "random")
+		return makeRandomStrategy(seed);
+	throw std::invalid_argument("unknown strategy \"" + name + "\"; allowed: dfs, sleepset, random");
+}
+
+std::vector<traces::LockEdge> toTrace(const std::vector<checker::LockDepEdge> &edges)
+{
+	std::vector<traces::LockEdge> out;
+	for (const auto &e : edges)
+		out.push_back({e.from, e.to, e.task, e.fromName, e.toName, e.fromLabel, e.toLabel,
+			       e.execution});
+	return out;
+}
+
+std::vector<checker::LockDepEdge> fromTrace(const std::vector<traces::LockEdge> &edges)
+{
+	std::vector<checker::LockDepEdge> out;
+	for (const auto &e : edges)
+		out.push_back({e.from, e.to, e.task, e.fromName, e.toName, e.fromLabel, e.toLabel,
+			       e.execution});
+	return out;
+}
+
+struct Rerun {
+	ExploreResult result;
+	std::string divergence;
+	std::vector<checker::StepInfo> steps;
+	std::vector<std::string> threads;
+};
+
+/* One execution of `choices` with full tracing, from lockdep state `edges`. */
+Rerun rerun(const scenarios::Scenario &sc, const model::GuardSet &guards, const ChoiceLog &choices,
+	    const std::vector<checker::LockDepEdge> &edges, std::uint64_t execution,
+	    std::uint64_t maxSteps)
+{
+	checker::MmProgram program(sc, guards);
+	program.lockdep().importEdges(edges);
+	program.setExecutionBase(execution ? execution - 1 : 0);
+	program.setTracing(true);
+	ReplayStrategy replay(choices);
+	ExploreOptions opts;
+	opts.limits.maxSteps = maxSteps;
+	Rerun r;
+	r.result = explore(program, replay, opts);
+	r.divergence = replay.finish();
+	r.steps = program.stepLog();
+	r.threads = program.taskNames();
+	return r;
+}
+
+const Counterexample *findSame(const ExploreResult &r, const Finding &f)
+{
+	if (r.harmful && r.harmful->finding.invariant == f.invariant && r.harmful->finding.title == f.title)
+		return &*r.harmful;
+	for (const auto &c : r.benign)
+		if (c.finding.invariant == f.invariant && c.finding.title == f.title)
+			return &c;
+	return nullptr;
+}
+
+traces::Trace makeTrace(const scenarios::Scenario &sc, const ScenarioRun &run, const Rerun &r,
+			const Counterexample &cx, const std::vector<checker::LockDepEdge> &edges)
+{
+	traces::Trace t;
+	t.scenarioFile = sc.file;
+	t.scenarioName = sc.name;
+	t.scenarioJson = sc.json;
+	t.preset = run.preset;
+	t.guardsOff = run.guards.offNames();
+	t.strategy = run.strategy;
+	t.seed = run.seed;
+	t.execution = cx.execution;
+	t.maxSteps = run.maxSteps;
+	t.outcome = std::string(outcomeName(cx.outcome));
+	t.choices = cx.choices;
+	t.threads = r.threads;
+	for (const auto &s : r.steps)
+		t.steps.push_back({s.index, r.threads[s.task], s.function, s.what, s.access, s.locks});
+	t.violation.invariant = cx.finding.invariant;
+	t.violation.severity = std::string(severityName(cx.finding.severity));
+	t.violation.title = cx.finding.title;
+	t.violation.message = cx.finding.message;
+	for (const StepRef &s : cx.finding.steps)
+		t.violation.steps.push_back({s.step, s.task < r.threads.size() ? r.threads[s.task] : "",
+					     s.what});
+	t.lockdep = toTrace(edges);
+	return t;
+}
+
+} // namespace
+
+ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
+{
+	ScenarioRun run;
+	run.strategy = !opt.strategy.empty()		? opt.strategy
+		       : !sc.explore.strategy.empty()	? sc.explore.strategy
+							: kDefaultStrategy;
+	run.seed = opt.seed.value_or(sc.explore.seed.value_or(1));
+	run.maxSteps = opt.maxSteps.value_or(sc.explore.maxSteps.value_or(kDefaultMaxSteps));
+	std::vector<std::string> off;
+	if (opt.preset || opt.guardsOff) {
+		run.preset = opt.preset.value_or("mainline");
+		off = opt.guardsOff.value_or(std::vector<std::string>{});
+	} else {
+		run.preset = sc.preset;
+		off = sc.guardsOff;
+	}
+	if (std::string err = model::GuardSet::build(run.preset, off, run.guards); !err.empty())
+		throw std::invalid_argument(err);
+	auto strategy = makeStrategy(run.strategy, run.seed);
+
+	checker::MmProgram program(sc, run.guards);
+	ExploreOptions eo;
+	eo.maxExecutions = opt.maxExecutions.value_or(sc.explore.maxExecutions.value_or(0));
+	eo.timeBudgetSeconds = opt.timeBudgetSeconds;
+	eo.limits.maxSteps = run.maxSteps;
+	eo.progress = opt.progress;
+	run.result = explore(program, *strategy, eo);
+
+	auto traceOf = [&](const Counterexample &cx) {
+		std::vector<checker::LockDepEdge> before;
+		for (const auto &e : program.lockdep().edges())
+			if (e.execution < cx.execution)
+				before.push_back(e);
+		Rerun r = rerun(sc, run.guards, cx.choices, before, cx.execution, run.maxSteps);
+		if (!r.divergence.empty() || !findSame(r.result, cx.finding))
+			throw std::logic_error(fmt::format(
+				"nondeterministic model: re-running execution {} ({}) did not reproduce "
+				"[{}] {}{}",
+				cx.execution, encodeSchedule(cx.choices), cx.finding.invariant,
+				cx.finding.title, r.divergence.empty() ? "" : ": " + r.divergence));
+		return makeTrace(sc, run, r, cx, before);
+	};
+	if (run.result.harmful)
+		run.harmfulTrace = traceOf(*run.result.harmful);
+	for (const auto &cx : run.result.benign)
+		run.benignTraces.push_back(traceOf(cx));
+	return run;
+}
+
+ReplayResult replayTrace(const traces::Trace &trace)
+{
+	ReplayResult out;
+	auto loaded = scenarios::loadScenarioText(trace.scenarioJson, trace.scenarioFile + " (embedded)");
+	if (auto *err = std::get_if<scenarios::LoadError>(&loaded)) {
+		out.divergence = "the embedded scenario does not load: " + err->format();
+		return out;
+	}
+	const auto &sc = std::get<scenarios::Scenario>(loaded);
+	model::GuardSet guards;
+	if (std::string err = model::GuardSet::build("", trace.guardsOff, guards); !err.empty()) {
+		out.divergence = "the trace's guards are not known to this mmrace: " + err;
+		return out;
+	}
+	Rerun r = rerun(sc, guards, trace.choices, fromTrace(trace.lockdep), trace.execution,
+			trace.maxSteps ? trace.maxSteps : kDefaultMaxSteps);
+	Finding want;
+	want.invariant = trace.violation.invariant;
+	want.title = trace.violation.title;
+	const Counterexample *same = findSame(r.result, want);
+
+	ScenarioRun shape;
+	shape.guards = guards;
+	shape.preset = trace.preset;
+	shape.strategy = "replay";
+	shape.maxSteps = trace.maxSteps;
+	Counterexample cx;
+	cx.choices = trace.choices;
+	cx.execution = trace.execution;
+	if (same)
+		cx = *same;
+	else if (r.result.harmful)
+		cx = *r.result.harmful;
+	out.rerun = makeTrace(sc, shape, r, cx, fromTrace(trace.lockdep));
+	out.rerun.execution = trace.execution;
+
+	if (same && r.divergence.empty()) {
+		out.reproduced = true;
+		return out;
+	}
+	if (!r.divergence.empty()) {
+		out.divergence = r.divergence;
+	} else if (r.result.harmful) {
+		out.divergence = fmt::format("the replay found a different violation: [{}] {}",
+					     r.result.harmful->finding.invariant,
+					     r.result.harmful->finding.title);
+	} else {
+		out.divergence = "the schedule ran to its end without the recorded violation";
+	}
+	/* Point at the first step that differs from the recorded story. */
+	std::size_t n = std::min(trace.steps.size(), out.rerun.steps.size());
+	for (std::size_t i = 0; i <= n; ++i) {
+		if (i == n) {
+			if (trace.steps.size() != out.rerun.steps.size())
+				out.divergence += fmt::format("; the recorded run has {} steps, the replay {}",
+							      trace.steps.size(), out.rerun.steps.size());
+			break;
+		}
+		const auto &a = trace.steps[i], &b = out.rerun.steps[i];
+		if (a.thread != b.thread || a.function != b.function || a.what != b.what) {
+			out.divergence += fmt::format("; first difference at step {}: recorded {} \"{}: {}\", "
+						      "replayed {} \"{}: {}\"",
+						      i, a.thread, a.function, a.what, b.thread, b.function,
+						      b.what);
+			break;
+		}
+	}
+	return out;
+}
+
+std::string replayCommand(const std::string &path)
+{
+	std::string quoted = "'";
+	for (char c : path)
+		quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+	return "mmrace replay " + quoted + "'";
+}
+
+} // namespace mmrace::cli

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/*
+ * Running a scenario the way every front end does (the CLI, the corpus
+ * check, benchmarks, tests): resolve guards and strategy, explore, and turn
+ * counterexamples into traces by re-running them with full tracing (a
+ * different verdict on the re-run is a nondeterministic model: an error).
+ */
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/guards.hpp"
+#include "scenarios/scenario.hpp"
+#include "scheduler/explorer.hpp"
+#include "traces/trace.hpp"
+
+namespace mmrace::cli {
+
+struct RunOptions {
+	std::string strategy;	/* empty: the scenario's, else "sleepset" */
+	std::optional<std::uint64_t> seed;
+	std::optional<std::uint64_t> maxExecutions;
+	std::optional<std::uint64_t> maxSteps;
+	double timeBudgetSeconds = 0;
+	/* Set either one to override the scenario's own guard settings. */
+	std::optional<std::string> preset;
+	std::optional<std::vector<std::string>> guardsOff;
+	std::function<void(const ExploreStats &)> progress;
+};
+
+inline constexpr const char *kDefaultStrategy = "sleepset";
+inline constexpr std::uint64_t kDefaultMaxSteps = 10000;
+
+struct ScenarioRun {
+	ExploreResult result;
+	model::GuardSet guards;
+	std::string preset;	/* as used */
+	std::string strategy;
+	std::uint64_t seed = 0;
+	std::uint64_t maxSteps = 0;
+	/* Traces of result.harmful and of each result.benign, in that order. */
+	std::optional<traces::Trace> harmfulTrace;
+	std::vector<traces::Trace> benignTraces;
+};
+
+/* Throws std::invalid_argument for bad options (unknown strategy/guard). */
+ScenarioRun runScenario(const scenarios::Scenario &scenario, const RunOptions &options);
+
+struct ReplayResult {
+	bool reproduced = false;
+	std::string divergence;		/* why not, when not */
+	traces::Trace rerun;		/* the replayed execution as a trace */
+};
+
+/* Re-executes a trace's schedule on its embedded scenario. */
+ReplayResult replayTrace(const traces::Trace &trace);
+
+/* "mmrace replay 'path'", quoted for a shell. */
+std::string replayCommand(const std::string &tracePath);
+
+} // namespace mmrace::cli

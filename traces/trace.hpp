@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/*
+ * A trace: everything needed to re-execute one failing schedule and to tell
+ * its story, self-contained (the scenario text is embedded). Written
+ * atomically (temporary file + rename), read back for `replay` and `show`.
+ */
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "scheduler/choice.hpp"
+
+namespace mmrace::traces {
+
+inline constexpr int kTraceVersion = 1;
+
+struct TraceStep {
+	std::uint64_t index = 0;
+	std::string thread;
+	std::string function;	/* kernel function */
+	std::string what;	/* rest of the label */
+	std::string access;	/* "write pte(0x200000)" */
+	std::vector<std::string> locks;	/* held after the step */
+};
+
+struct TraceStepRef {
+	std::uint64_t step = 0;
+	std::string thread;
+	std::string what;
+};
+
+struct TraceFinding {
+	std::string invariant;
+	std::string severity;	/* "harmful" / "benign" */
+	std::string title;
+	std::string message;
+	std::vector<TraceStepRef> steps;
+};
+
+/* A lockdep dependency recorded by earlier executions of the run. */
+struct LockEdge {
+	int from = 0, to = 0;
+	std::string task, fromName, toName, fromLabel, toLabel;
+	std::uint64_t execution = 0;
+};
+
+struct Trace {
+	int version = kTraceVersion;
+	std::string scenarioFile;
+	std::string scenarioName;
+	std::string scenarioJson;	/* the scenario file's text */
+	std::string preset;
+	std::vector<std::string> guardsOff;	/* effective, preset included */
+	std::string strategy;
+	std::uint64_t seed = 0;
+	std::uint64_t execution = 0;	/* index of the execution in its run */
+	std::uint64_t maxSteps = 0;
+	std::string outcome;		/* execution outcome */
+	ChoiceLog choices;
+	std::vector<std::string> threads;
+	std::vector<TraceStep> steps;
+	TraceFinding violation;
+	/* Lockdep's graph before this execution: replay starts from it. */
+	std::vector<LockEdge> lockdep;
+};
+
+std::string traceToJson(const Trace &trace);
+/* Returns the trace or an error message naming the file and the problem. */
+std::variant<Trace, std::string> traceFromJson(const std::string &text, const std::string &file);
+
+/* Writes `path` atomically; returns an error message or empty. */
+std::string saveTrace(const Trace &trace, const std::string &path);
+std::variant<Trace, std::string> loadTrace(const std::string &path);
+
+/* One column per thread, one row per step, in kernel terms. */
+std::string renderRaceDiagram(const Trace &trace);
+/* The violation report: title, message, the steps involved. */
+std::string renderViolation(const TraceFinding &finding);
+
+} // namespace mmrace::traces
