@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* state: anon_vmas, vmas and pages, checked against each other. */
+#include <map>
+
+#include <fmt/format.h>
+
+#include "scenarios/load_context.hpp"
+
+namespace mmrace::scenarios
+{
+
+namespace
+{
+
+std::string anonVmaNames(const Scenario &s)
+{
+	if (s.anonVmas.empty())
+		return "state.anon_vmas is empty";
+	std::string out = "anon_vmas: ";
+	for (std::size_t i = 0; i < s.anonVmas.size(); ++i)
+		out += (i ? ", " : "") + s.anonVmas[i].name;
+	return out;
+}
+
+const AnonVmaSpec *findAnonVma(const Scenario &s, const std::string &name)
+{
+	for (const AnonVmaSpec &a : s.anonVmas)
+		if (a.name == name)
+			return &a;
+	return nullptr;
+}
+
+void loadAnonVmas(const LoadContext &ctx, const Json &list, const std::string &path, Scenario &out)
+{
+	ctx.array(list, path, "\"anon_vmas\"");
+	std::map<std::string, std::string> seen; /* name -> path, for duplicates */
+	std::vector<std::string> rootPaths;	 /* where a root was named, if it was */
+	for (std::size_t i = 0; i < list.size(); ++i) {
+		const Json &e = list[i];
+		std::string p = jsonPathIndex(path, i);
+		AnonVmaSpec a;
+		std::string namePath = p;
+		std::string rootPath;
+		if (e.is_string()) {
+			a.name = ctx.name(e, p, "an anon_vma name");
+			a.root = a.name;
+		} else if (e.is_object()) {
+			ctx.checkKeys(e, p, {"name", "root"}, "an anon_vma");
+			ctx.requireKeys(e, p, {"name"}, "an anon_vma");
+			namePath = jsonPathMember(p, "name");
+			a.name = ctx.name(e.at("name"), namePath, "\"name\"");
+			a.root = a.name;
+			if (const Json *r = member(e, "root")) {
+				rootPath = jsonPathMember(p, "root");
+				a.root = ctx.name(*r, rootPath, "\"root\"");
+			}
+		} else {
+			ctx.fail(p,
+				 fmt::format("an anon_vma is a name (\"A\", a root) or an object "
+					     "{{\"name\": \"B\", \"root\": \"A\"}}, got {}",
+					     describeValue(e)));
+		}
+		if (auto it = seen.find(a.name); it != seen.end())
+			ctx.fail(namePath,
+				 fmt::format("duplicate anon_vma name \"{}\" (also at {})", a.name,
+					     it->second));
+		seen.emplace(a.name, namePath);
+		rootPaths.push_back(rootPath);
+		out.anonVmas.push_back(std::move(a));
+	}
+	/* A second pass, so that a root may be listed after its children. */
+	for (std::size_t i = 0; i < out.anonVmas.size(); ++i) {
+		const AnonVmaSpec &a = out.anonVmas[i];
+		if (a.root == a.name)
+			continue;
+		const AnonVmaSpec *root = findAnonVma(out, a.root);
+		if (!root)
+			ctx.fail(rootPaths[i],
+				 fmt::format("root \"{}\" is not a listed anon_vma; {}", a.root,
+					     anonVmaNames(out)));
+		if (root->root != root->name)
+			ctx.fail(rootPaths[i],
+				 fmt::format("root \"{}\" is not a root anon_vma (its own root is "
+					     "\"{}\"); name the root of the tree",
+					     a.root, root->root));
+	}
+}
+
+void loadUffd(const LoadContext &ctx, const Json &list, const std::string &path, VmaSpec &vma)
+{
+	ctx.array(list, path, "\"uffd\"");
+	for (std::size_t i = 0; i < list.size(); ++i) {
+		std::string p = jsonPathIndex(path, i);
+		std::string mode = ctx.string(list[i], p, "a uffd mode");
+		if (mode != "missing" && mode != "wp" && mode != "minor")
+			ctx.fail(
+			    p, fmt::format("unknown uffd mode \"{}\"; allowed: missing, wp, minor",
+					   mode));
+		for (const std::string &m : vma.uffd)
+			if (m == mode)
+				ctx.fail(p, fmt::format("uffd mode \"{}\" is listed twice", mode));
+		vma.uffd.push_back(mode);
+	}
+}
+
+void loadVmas(const LoadContext &ctx, const Json &list, const std::string &path, Scenario &out)
+{
+	ctx.array(list, path, "\"vmas\"");
+	std::map<std::string, std::string> seen;
+	for (std::size_t i = 0; i < list.size(); ++i) {
+		std::string p = jsonPathIndex(path, i);
+		const Json &e = ctx.object(list[i], p, "a VMA");
+		ctx.checkKeys(e, p, {"name", "start", "pages", "anon_vma", "uffd"}, "a VMA");
+		ctx.requireKeys(e, p, {"name", "start", "pages"}, "a VMA");
+		VmaSpec v;
+		std::string namePath = jsonPathMember(p, "name");
+		v.name = ctx.name(e.at("name"), namePath, "\"name\"");
+		if (auto it = seen.find(v.name); it != seen.end())
+			ctx.fail(namePath, fmt::format("duplicate VMA name \"{}\" (also at {})",
+						       v.name, it->second));
+		seen.emplace(v.name, namePath);
+		std::string startPath = jsonPathMember(p, "start");
+		v.start = ctx.address(e.at("start"), startPath, "\"start\"");
+		std::string pagesPath = jsonPathMember(p, "pages");
+		v.pages = ctx.unsignedInt(e.at("pages"), pagesPath, "\"pages\"", true);
+		/* end() must not wrap: the model and every message rely on it. */
+		if (v.pages > (UINT64_MAX - v.start) / kPageSize)
+			ctx.fail(pagesPath,
+				 fmt::format("VMA \"{}\" at {} with {} pages runs past the "
+					     "end of the address space",
+					     v.name, hex(v.start), v.pages));
+		if (const Json *a = member(e, "anon_vma")) {
+			std::string ap = jsonPathMember(p, "anon_vma");
+			v.anonVma = ctx.name(*a, ap, "\"anon_vma\"");
+			if (!findAnonVma(out, v.anonVma))
+				ctx.fail(ap, fmt::format("anon_vma \"{}\" is not listed in "
+							 "state.anon_vmas; {}",
+							 v.anonVma, anonVmaNames(out)));
+		}
+		if (const Json *u = member(e, "uffd"))
+			loadUffd(ctx, *u, jsonPathMember(p, "uffd"), v);
+		for (std::size_t j = 0; j < out.vmas.size(); ++j) {
+			const VmaSpec &o = out.vmas[j];
+			if (v.start < o.end() && o.start < v.end())
+				ctx.fail(startPath, fmt::format("VMA {} overlaps VMA {} (at {})",
+								describeVma(v), describeVma(o),
+								jsonPathIndex(path, j)));
+		}
+		out.vmas.push_back(std::move(v));
+	}
+}
+
+void loadPages(const LoadContext &ctx, const Json &list, const std::string &path, Scenario &out)
+{
+	ctx.array(list, path, "\"pages\"");
+	std::map<std::uint64_t, std::string> byAddress; /* -> path, for duplicates */
+	std::map<std::string, std::string> byFolio;
+	for (std::size_t i = 0; i < list.size(); ++i) {
+		std::string p = jsonPathIndex(path, i);
+		const Json &e = ctx.object(list[i], p, "a page");
+		ctx.checkKeys(e, p, {"at", "folio", "writable", "content"}, "a page");
+		ctx.requireKeys(e, p, {"at", "folio"}, "a page");
+		PageSpec pg;
+		std::string atPath = jsonPathMember(p, "at");
+		pg.at = ctx.address(e.at("at"), atPath, "\"at\"");
+		const VmaSpec *vma = findVma(out, pg.at);
+		if (!vma)
+			ctx.fail(atPath, fmt::format("{} is outside every VMA; {}", hex(pg.at),
+						     describeVmas(out)));
+		if (auto it = byAddress.find(pg.at); it != byAddress.end())
+			ctx.fail(atPath,
+				 fmt::format("a page is already placed at {} (at {}); one page "
+					     "per address",
+					     hex(pg.at), it->second));
+		if (vma->anonVma.empty())
+			ctx.fail(atPath,
+				 fmt::format("an anon page needs its VMA to have an anon_vma: "
+					     "VMA {} has no \"anon_vma\"",
+					     describeVma(*vma)));
+		byAddress.emplace(pg.at, p);
+		std::string folioPath = jsonPathMember(p, "folio");
+		pg.folio = ctx.name(e.at("folio"), folioPath, "\"folio\"");
+		if (auto it = byFolio.find(pg.folio); it != byFolio.end())
+			ctx.fail(
+			    folioPath,
+			    fmt::format("folio \"{}\" is already mapped at {}; a small folio is "
+					"mapped at one address only (sharing it needs fork, "
+					"which is not modelled yet)",
+					pg.folio, it->second));
+		byFolio.emplace(pg.folio, fmt::format("{} ({})", hex(pg.at), p));
+		if (const Json *w = member(e, "writable"))
+			pg.writable =
+			    ctx.boolean(*w, jsonPathMember(p, "writable"), "\"writable\"");
+		if (const Json *c = member(e, "content"))
+			pg.content =
+			    ctx.unsignedInt(*c, jsonPathMember(p, "content"), "\"content\"", false);
+		out.pages.push_back(std::move(pg));
+	}
+}
+
+} // namespace
+
+void loadState(const LoadContext &ctx, const Json &state, Scenario &out)
+{
+	const std::string path = "$.state";
+	ctx.object(state, path, "\"state\"");
+	ctx.checkKeys(state, path, {"anon_vmas", "vmas", "pages"}, "\"state\"");
+	/* Each part refers only to the ones before it. */
+	if (const Json *a = member(state, "anon_vmas"))
+		loadAnonVmas(ctx, *a, jsonPathMember(path, "anon_vmas"), out);
+	if (const Json *v = member(state, "vmas"))
+		loadVmas(ctx, *v, jsonPathMember(path, "vmas"), out);
+	if (const Json *p = member(state, "pages"))
+		loadPages(ctx, *p, jsonPathMember(path, "pages"), out);
+}
+
+} // namespace mmrace::scenarios
