@@ -92,8 +92,8 @@ std::optional<Finding> LockDep::acquiring(const std::string &task, std::uint64_t
 				" May be due to missing lock nesting notation\n\n{}",
 				task, lock.name(), nodeName(next), label, h.lock->name(),
 				nodeName(prev), h.label, heldReport(task, held));
-			f.steps.push_back({h.step, kNoTask, h.label});
-			f.steps.push_back({step, kNoTask, label});
+			f.steps.push_back({h.step, kNoTask, fmt::format("{} ({})", h.label, h.lock->name())});
+			f.steps.push_back({step, kNoTask, fmt::format("then tries {} ({})", label, lock.name())});
 			return f;
 		}
 		auto back = path(next, prev);
@@ -136,7 +136,7 @@ std::optional<Finding> LockDep::acquiring(const std::string &task, std::uint64_t
 					 " Possible unsafe locking scenario:\n\n"
 					 "       CPU0                    CPU1\n"
 					 "       ----                    ----\n"
-					 "  lock({:<22});\n"
+					 "  lock({});\n"
 					 "                               lock({});\n"
 					 "                               lock({});\n"
 					 "  lock({});\n\n"
@@ -144,8 +144,8 @@ std::optional<Finding> LockDep::acquiring(const std::string &task, std::uint64_t
 					 chain, nodeName(prev), nodeName(next), nodeName(prev),
 					 nodeName(next), heldReport(task, held));
 			f.message = std::move(m);
-			f.steps.push_back({h.step, kNoTask, h.label});
-			f.steps.push_back({step, kNoTask, label});
+			f.steps.push_back({h.step, kNoTask, fmt::format("{} ({})", h.label, h.lock->name())});
+			f.steps.push_back({step, kNoTask, fmt::format("then tries {} ({})", label, lock.name())});
 			return f;
 		}
 	}

@@ -20,11 +20,15 @@ std::vector<std::string> wrap(const std::string &text, std::size_t width)
 	std::vector<std::string> lines;
 	std::string rest = text;
 	while (rest.size() > width) {
+		/* Break after a space, else after '(' or ',', else hard. */
 		std::size_t cut = rest.rfind(' ', width);
-		if (cut == std::string::npos || cut < width / 2)
-			cut = width;
+		bool space = cut != std::string::npos && cut >= width / 2;
+		if (!space) {
+			cut = rest.find_last_of("(,", width - 1);
+			cut = cut != std::string::npos && cut >= width / 2 ? cut + 1 : width;
+		}
 		lines.push_back(rest.substr(0, cut));
-		rest = rest.substr(cut == width ? cut : cut + 1);
+		rest = rest.substr(space ? cut + 1 : cut);
 	}
 	lines.push_back(rest);
 	return lines;
@@ -35,7 +39,7 @@ std::vector<std::string> wrap(const std::string &text, std::size_t width)
 std::string renderRaceDiagram(const Trace &t)
 {
 	const std::size_t n = std::max<std::size_t>(t.threads.size(), 1);
-	const std::size_t width = n <= 2 ? 52 : n == 3 ? 38 : 30;
+	const std::size_t width = n <= 2 ? 56 : n == 3 ? 40 : 30;
 	std::set<std::uint64_t> marked;
 	for (const TraceStepRef &r : t.violation.steps)
 		marked.insert(r.step);
@@ -51,23 +55,34 @@ std::string renderRaceDiagram(const Trace &t)
 			line.pop_back();
 		out += line + "\n";
 	};
-	std::string head = "  step |";
-	std::string rule = "-------+";
+	std::string head = "   step |";
+	std::string rule = "--------+";
 	for (const std::string &name : t.threads) {
 		head += fmt::format(" {:<{}} |", name, width);
 		rule += std::string(width + 2, '-') + "+";
 	}
 	head.pop_back();
+	while (head.back() == ' ')
+		head.pop_back();
 	rule.pop_back();
 	out += head + "\n" + rule + "\n";
 	for (const TraceStep &s : t.steps) {
 		std::size_t col = std::find(t.threads.begin(), t.threads.end(), s.thread) - t.threads.begin();
 		std::string text = s.what.empty() ? s.function : s.function + ": " + s.what;
+		/* Lock operations name their lock instance: "spin_lock(ptl) [ptl(0x0)]". */
+		for (const char *kind : {"acquire", "release", "trylock"}) {
+			if (s.access.rfind(kind, 0) == 0) {
+				auto space = s.access.find(' ');
+				if (space != std::string::npos)
+					text += " [" + s.access.substr(space + 1) + "]";
+				break;
+			}
+		}
 		auto lines = wrap(text, width);
 		bool mark = marked.count(s.index) > 0;
 		for (std::size_t i = 0; i < lines.size(); ++i) {
 			std::string left = i == 0 ? fmt::format("{}{:>5} |", mark ? ">>" : "  ", s.index)
-						  : std::string("       |");
+						  : std::string("        |");
 			row(left, col, {lines[i]});
 		}
 	}
