@@ -119,6 +119,13 @@ struct RmapWalk {
 	bool reported = false;		/* one finding per walk is enough */
 };
 
+/* An operation's return value, as the syscall or function would report it. */
+struct OpResult {
+	TaskId task;
+	const char *op;
+	long value;	/* bytes moved or -errno; folio_referenced's count, -1 contended */
+};
+
 /* What happened in the current step, for the checkers. */
 struct Event {
 	enum class Kind : std::uint8_t {
@@ -180,6 +187,9 @@ public:
 
 	/* Ghost: rmap walks (index = walk id). */
 	std::vector<RmapWalk> walks;
+
+	/* Results of completed operations, in completion order. */
+	std::vector<OpResult> results;
 
 	/* Ghost: events of the current step; the checker drains them. */
 	std::vector<Event> events;

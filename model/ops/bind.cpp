@@ -46,12 +46,18 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 		FolioIdx f = w.findFolio(need(op, "folio").text);
 		if (f == kNone)
 			throw std::invalid_argument("folio_referenced: unknown folio");
-		return [f](Kernel &k) { folioReferenced(k, f); };
+		return [f](Kernel &k) {
+			int r = folioReferenced(k, f);
+			k.world().results.push_back({k.self(), "folio_referenced", r});
+		};
 	}
 	if (op.op == "uffdio_move") {
 		std::uint64_t src = need(op, "src").number, dst = need(op, "dst").number;
 		std::uint64_t len = need(op, "len").number;
-		return [=](Kernel &k) { uffdioMove(k, dst, src, len); };
+		return [=](Kernel &k) {
+			int r = uffdioMove(k, dst, src, len);
+			k.world().results.push_back({k.self(), "uffdio_move", r});
+		};
 	}
 	if (op.op == "lock_sequence") {
 		std::vector<Lock *> locks;
