@@ -17,7 +17,7 @@
 #include "cli/runner.hpp"
 #include "scheduler/execution.hpp"
 #include "scheduler/explorer.hpp"
-#include "scheduler/strategies/dfs.hpp"
+#include "scheduler/strategies/strategies.hpp"
 
 using namespace mmrace;
 namespace ctx = boost::context;

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "checker/mm_program.hpp"
-#include "scheduler/strategies/dfs.hpp"
+#include "scheduler/strategies/strategies.hpp"
 #include "scheduler/strategies/replay.hpp"
 
 namespace mmrace::cli {

@@ -9,7 +9,7 @@
 #include "checker/mm_program.hpp"
 #include "model_fixtures.hpp"
 #include "scheduler/explorer.hpp"
-#include "scheduler/strategies/dfs.hpp"
+#include "scheduler/strategies/strategies.hpp"
 
 using namespace mmrace;
 

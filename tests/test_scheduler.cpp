@@ -7,7 +7,7 @@
 
 #include "scheduler/execution.hpp"
 #include "scheduler/explorer.hpp"
-#include "scheduler/strategies/dfs.hpp"
+#include "scheduler/strategies/strategies.hpp"
 #include "scheduler/strategies/replay.hpp"
 
 using namespace mmrace;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#include "dfs.hpp"
+#include "strategies.hpp"
 
 #include "../path.hpp"
 

@@ -3,7 +3,7 @@
 
 #include "../execution.hpp"
 #include "../path.hpp"
-#include "dfs.hpp"
+#include "strategies.hpp"
 
 namespace mmrace {
 

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 #pragma once
 
+/* Factories for the strategies, one per file (replay.hpp has its own class). */
+
+#include <cstdint>
 #include <memory>
 
 #include "../strategy.hpp"
 
 namespace mmrace {
-
-class Path;
 
 /* Exhaustive depth-first search over every interleaving, no reduction. */
 std::unique_ptr<Strategy> makeDfsStrategy();
