@@ -3,7 +3,7 @@
  * mmrace benchmarks (not tests): prints, in one run,
  *   - a bare Boost.Context switch next to one scheduling step, same process;
  *   - executions/s and steps/s per strategy on every library scenario.
- * Usage: mmrace-bench [SOURCE_ROOT] [--quick]
+ * Usage: mmrace-bench [SOURCE_ROOT] [--quick] [--scheduling-only]
  */
 #include <boost/context/fiber.hpp>
 
@@ -75,11 +75,13 @@ static double stepNs(long n)
 int main(int argc, char **argv)
 {
 	fs::path root = ".";
-	bool quick = false;
+	bool quick = false, schedulingOnly = false;
 	for (int i = 1; i < argc; ++i) {
 		std::string a = argv[i];
 		if (a == "--quick")
 			quick = true;
+		else if (a == "--scheduling-only")
+			schedulingOnly = true;
 		else
 			root = a;
 	}
@@ -97,6 +99,8 @@ int main(int argc, char **argv)
 		    "  strategy pick + bookkeeping)\n",
 		    st[2], st[2] / sw[2], st[2] / (2 * sw[2]));
 
+	if (schedulingOnly)
+		return 0;
 	std::printf("\n== library scenarios (each strategy bounded to %s)\n",
 		    quick ? "2 s" : "20 s");
 	std::printf("%-32s %-9s %10s %10s %10s %12s %8s %s\n", "scenario", "strategy", "executions",

@@ -27,6 +27,13 @@ namespace mmrace {
 
 using StackPool = boost::context::pooled_fixedsize_stack;
 
+/* Sanitizer builds grow frames a lot; fibers get no guard page. */
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr std::size_t kFiberStackSize = 1024 * 1024;
+#else
+inline constexpr std::size_t kFiberStackSize = 256 * 1024;
+#endif
+
 struct Step {
 	std::uint64_t index;
 	TaskId task;

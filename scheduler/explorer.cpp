@@ -10,7 +10,7 @@ ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions
 	using Clock = std::chrono::steady_clock;
 	ExploreResult result;
 	ExploreStats &st = result.stats;
-	StackPool stacks(256 * 1024);
+	StackPool stacks(kFiberStackSize);
 	const auto start = Clock::now();
 	auto lastProgress = start;
 

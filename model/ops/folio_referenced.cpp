@@ -9,7 +9,8 @@
  *       folio_lock_anon_vma_read()      rwc->try_lock = true
  *       pgoff = folio_pgoff(folio)
  *       anon_vma_interval_tree_foreach: folio_referenced_one()
- *         page_vma_mapped_walk(): PTL, pte maps folio?
+ *         page_vma_mapped_walk() -> map_pte(): lockless ptep_get(), then
+ *           for a present PTE: PTL, check_pte()
  *         ptep_clear_flush_young_notify()
  *       anon_vma_unlock_read()
  *
@@ -82,11 +83,16 @@ int folioReferenced(Kernel &k, FolioIdx f)
 			std::uint64_t addr;
 			if (!w.vmas[v].addressOf(pgoff, addr))
 				continue;
-			/* folio_referenced_one() -> page_vma_mapped_walk() */
+			/*
+			 * folio_referenced_one() -> page_vma_mapped_walk() -> map_pte():
+			 * a lockless look first; only a present PTE is locked and checked.
+			 */
 			PteRef r = w.pteFor(addr);
+			if (!k.readPte(r, "map_pte: ptep_get() (lockless)").present())
+				continue;
 			Lock &ptl = w.ptl(r);
-			k.lock(ptl, "page_vma_mapped_walk: spin_lock(ptl)");
-			Pte pte = k.readPte(r, "page_vma_mapped_walk: ptep_get()");
+			k.lock(ptl, "map_pte: spin_lock(ptl)");
+			Pte pte = k.readPte(r, "check_pte: ptep_get()");
 			if (pte.mapsFolio(f)) {
 				k.visitWalk(walk, r);
 				if (pte.young) {
@@ -96,7 +102,7 @@ int folioReferenced(Kernel &k, FolioIdx f)
 					++referenced;
 				}
 			}
-			k.unlock(ptl, "page_vma_mapped_walk_done: spin_unlock(ptl)");
+			k.unlock(ptl, "page_vma_mapped_walk_done: pte_unmap_unlock()");
 		}
 		k.endWalk(walk, "rmap_walk_anon: walk done");
 		k.unlockShared(w.rootRwsem(anonVma), "rmap_walk_anon: anon_vma_unlock_read()");
