@@ -15,6 +15,12 @@ static TaskId lowest(TaskMask m)
 
 std::optional<TaskId> Path::branchTask(TaskMask enabled, TaskMask sleep, TaskId preferred)
 {
+	return branchTask(enabled, sleep, preferred, enabled);
+}
+
+std::optional<TaskId> Path::branchTask(TaskMask enabled, TaskMask sleep, TaskId preferred,
+				       TaskMask allowed)
+{
 	if (pos_ < branches_.size()) {
 		const Branch &b = branches_[pos_];
 		if (b.kind != Branch::Kind::Task || !(b.enabled & bit(b.chosen)) || b.enabled != enabled)
@@ -22,11 +28,12 @@ std::optional<TaskId> Path::branchTask(TaskMask enabled, TaskMask sleep, TaskId 
 		++pos_;
 		return b.chosen;
 	}
-	TaskMask avail = enabled & ~sleep;
+	TaskMask avail = enabled & allowed & ~sleep;
 	if (!avail)
 		return std::nullopt;
 	TaskId pick = (preferred != kNoTask && (avail & bit(preferred))) ? preferred : lowest(avail);
-	branches_.push_back({Branch::Kind::Task, pick, 0, enabled, bit(pick), sleep});
+	branches_.push_back({Branch::Kind::Task, pick, 0, enabled, bit(pick), sleep,
+			     (enabled & allowed) | bit(pick)});
 	++pos_;
 	return pick;
 }
@@ -40,7 +47,7 @@ std::uint32_t Path::branchValue(std::uint32_t n)
 		++pos_;
 		return b.chosen;
 	}
-	branches_.push_back({Branch::Kind::Value, 0, n, 0, 0, 0});
+	branches_.push_back({Branch::Kind::Value, 0, n, 0, 0, 0, 0});
 	++pos_;
 	return 0;
 }
@@ -56,7 +63,7 @@ bool Path::backtrack()
 				return true;
 			}
 		} else {
-			TaskMask alt = b.enabled & ~b.sleep & ~b.done;
+			TaskMask alt = b.backtrack & b.enabled & ~b.sleep & ~b.done;
 			if (alt) {
 				b.chosen = lowest(alt);
 				b.done |= bit(b.chosen);
@@ -71,12 +78,13 @@ bool Path::backtrack()
 std::string Path::serialize() const
 {
 	std::ostringstream out;
-	out << "path1";
+	out << "path2";
 	for (const Branch &b : branches_) {
 		if (b.kind == Branch::Kind::Value)
 			out << " v" << b.chosen << '/' << b.options;
 		else
-			out << " t" << b.chosen << ':' << b.enabled << ':' << b.done << ':' << b.sleep;
+			out << " t" << b.chosen << ':' << b.enabled << ':' << b.done << ':' << b.sleep
+			    << ':' << b.backtrack;
 	}
 	return out.str();
 }
@@ -85,7 +93,7 @@ std::optional<Path> Path::deserialize(const std::string &text)
 {
 	std::istringstream in(text);
 	std::string word;
-	if (!(in >> word) || word != "path1")
+	if (!(in >> word) || word != "path2")
 		return std::nullopt;
 	Path p;
 	while (in >> word) {
@@ -97,9 +105,10 @@ std::optional<Path> Path::deserialize(const std::string &text)
 			if (!(w >> b.chosen >> sep >> b.options) || sep != '/' || b.chosen >= b.options)
 				return std::nullopt;
 		} else if (word[0] == 't') {
-			char s2 = 0, s3 = 0;
-			if (!(w >> b.chosen >> sep >> b.enabled >> s2 >> b.done >> s3 >> b.sleep) ||
-			    sep != ':' || s2 != ':' || s3 != ':' || b.chosen >= 64 ||
+			char s2 = 0, s3 = 0, s4 = 0;
+			if (!(w >> b.chosen >> sep >> b.enabled >> s2 >> b.done >> s3 >> b.sleep >> s4 >>
+			      b.backtrack) ||
+			    sep != ':' || s2 != ':' || s3 != ':' || s4 != ':' || b.chosen >= 64 ||
 			    !(b.enabled & bit(b.chosen)))
 				return std::nullopt;
 		} else {

@@ -9,8 +9,11 @@
  * No fibers are involved, so the search order is unit-tested on its own.
  *
  * Task branches carry the sleep set at entry (Godefroid): tasks whose next
- * step is known to lead only to already explored traces. A plain DFS simply
- * never puts anything to sleep.
+ * step is known to lead only to already explored traces, and the backtrack
+ * set: the tasks that must be explored from this node. Plain DFS backtracks
+ * over every enabled task and puts nothing to sleep; DPOR starts with the
+ * chosen task alone and adds the tasks race analysis asks for; a bounded
+ * search leaves out the choices over its bound.
  */
 
 #include <cstdint>
@@ -37,6 +40,7 @@ struct Branch {
 	TaskMask enabled = 0;		/* tasks only */
 	TaskMask done = 0;		/* tasks only: explored, including chosen */
 	TaskMask sleep = 0;		/* tasks only: sleep set at entry */
+	TaskMask backtrack = 0;		/* tasks only: to explore (done is a subset) */
 
 	bool operator==(const Branch &) const = default;
 };
@@ -53,10 +57,21 @@ public:
 	 * task. Returns nullopt if every enabled task is asleep.
 	 */
 	std::optional<TaskId> branchTask(TaskMask enabled, TaskMask sleep, TaskId preferred);
+	/*
+	 * As above, but a new branch only backtracks over `allowed` (which must
+	 * contain the choice it makes: preferred if allowed and awake, else the
+	 * lowest allowed awake task).
+	 */
+	std::optional<TaskId> branchTask(TaskMask enabled, TaskMask sleep, TaskId preferred,
+					 TaskMask allowed);
 	/* A value choice in [0, n). */
 	std::uint32_t branchValue(std::uint32_t n);
 	/* The branch the last branchTask() call replayed or created. */
 	const Branch &last() const { return branches_[pos_ - 1]; }
+	/* Index of that branch (for strategies that revisit it, e.g. DPOR). */
+	std::size_t lastIndex() const { return pos_ - 1; }
+	/* Adds tasks to a recorded branch's backtrack set. */
+	void addBacktrack(std::size_t branch, TaskMask tasks) { branches_[branch].backtrack |= tasks; }
 
 	/*
 	 * After an execution: drops the branches past the cursor, then moves

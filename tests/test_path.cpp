@@ -82,6 +82,19 @@ TEST_CASE("path: sleeping tasks are never chosen; all asleep means blocked", "[p
 	CHECK_FALSE(p.backtrack());
 }
 
+TEST_CASE("path: a restricted branch backtracks only over the allowed tasks", "[path]")
+{
+	Path p;
+	p.beginExecution();
+	CHECK(*p.branchTask(bit(0) | bit(1) | bit(2), 0, 0, bit(0)) == 0);
+	CHECK(p.last().backtrack == bit(0));
+	p.addBacktrack(p.lastIndex(), bit(2));
+	REQUIRE(p.backtrack());
+	p.beginExecution();
+	CHECK(*p.branchTask(bit(0) | bit(1) | bit(2), 0, 0, bit(0)) == 2);
+	CHECK_FALSE(p.backtrack());
+}
+
 TEST_CASE("path: replaying a different enabled set is reported as nondeterminism", "[path]")
 {
 	Path p;
@@ -102,10 +115,10 @@ TEST_CASE("path: serialize and deserialize round trip", "[path]")
 	p.branchValue(4);
 	p.branchTask(bit(1) | bit(3), 0, 3);
 	std::string text = p.serialize();
-	CHECK(text == "path1 t0:9:1:8 v0/4 t3:10:8:0");
+	CHECK(text == "path2 t0:9:1:8:9 v0/4 t3:10:8:0:10");
 	auto q = Path::deserialize(text);
 	REQUIRE(q.has_value());
 	CHECK(q->branches() == p.branches());
-	CHECK_FALSE(Path::deserialize("path1 t5:1:1:0").has_value());
+	CHECK_FALSE(Path::deserialize("path2 t5:1:1:0:1").has_value());
 	CHECK_FALSE(Path::deserialize("nonsense").has_value());
 }
