@@ -21,9 +21,9 @@ namespace fs = std::filesystem;
 
 void addRunOptions(CLI::App &cmd, RunArgs &a)
 {
-	cmd.add_option("--strategy", a.strategy, "dfs | sleepset | random (default: the scenario's, "
-			"else sleepset)")
-		->check(CLI::IsMember({"dfs", "sleepset", "random"}));
+	cmd.add_option("--strategy", a.strategy, "dpor | dfs | sleepset | random (default: the "
+			"scenario's, else dpor)")
+		->check(CLI::IsMember({"dpor", "dfs", "sleepset", "random"}));
 	cmd.add_option("--seed", a.seed, "seed for --strategy random (default 1)");
 	cmd.add_option("--max-executions", a.maxExecutions, "stop after N executions (default: none)");
 	cmd.add_option("--max-steps", a.maxSteps,

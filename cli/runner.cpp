@@ -19,9 +19,11 @@ std::unique_ptr<Strategy> makeStrategy(const std::string &name, std::uint64_t se
 		return makeDfsStrategy();
 	if (name == "sleepset")
 		return makeSleepSetStrategy();
+	if (name == "dpor")
+		return makeDporStrategy();
 	if (name == "random")
 		return makeRandomStrategy(seed);
-	throw std::invalid_argument("unknown strategy \"" + name + "\"; allowed: dfs, sleepset, random");
+	throw std::invalid_argument("unknown strategy \"" + name + "\"; allowed: dpor, dfs, sleepset, random");
 }
 
 std::vector<traces::LockEdge> toTrace(const std::vector<checker::LockDepEdge> &edges)

@@ -36,7 +36,9 @@ Run check(const scenarios::Scenario &s, const std::string &preset,
 	model::GuardSet guards;
 	REQUIRE(model::GuardSet::build(preset, off, guards).empty());
 	checker::MmProgram program(s, guards);
-	auto strat = std::string(strategy) == "dfs" ? makeDfsStrategy() : makeSleepSetStrategy();
+	std::string name = strategy;
+	auto strat = name == "dfs" ? makeDfsStrategy() : name == "dpor" ? makeDporStrategy()
+								 : makeSleepSetStrategy();
 	Run r{explore(program, *strat, {})};
 	return r;
 }
@@ -185,6 +187,25 @@ TEST_CASE("seed E: exact exploration counts under sleep sets", "[model][counts]"
 		CHECK(r.result.stats.complete == c.complete);
 		CHECK(r.result.stats.pruned == c.executions - c.complete);
 	}
+}
+
+TEST_CASE("seed E: DPOR explores the same traces with far fewer executions", "[model][counts]")
+{
+	struct Expect {
+		const char *preset;
+		std::uint64_t executions, complete;
+	} cases[] = {{"mainline", 11, 7}, {"seed-e", 11, 7}, {"pre-seed-e", 21, 15}};
+	for (const auto &c : cases) {
+		auto r = check(testing::seedE(), c.preset, {}, "dpor");
+		INFO(c.preset);
+		CHECK(r.result.stats.exhausted);
+		CHECK(r.result.stats.executions == c.executions);
+		/* The same number of Mazurkiewicz traces as sleep sets alone. */
+		CHECK(r.result.stats.complete == c.complete);
+	}
+	CHECK(check(testing::seedE(), "pre-seed-e",
+		    {"uffd_move.anon_vma_write_lock", "folio_lock_anon_vma_read.recheck_mapping"}, "dpor")
+		      .harmful("rmap-walk-lock"));
 }
 
 TEST_CASE("seed E: random search with a seed is reproducible and finds the race", "[model][random]")

@@ -18,6 +18,14 @@ std::unique_ptr<Strategy> makeDfsStrategy();
  * sleep-set blocked.
  */
 std::unique_ptr<Strategy> makeSleepSetStrategy();
+/*
+ * Exhaustive source-DPOR with sleep sets (dpor.cpp): one complete execution
+ * per Mazurkiewicz trace, with far fewer pruned executions than sleep sets
+ * alone.
+ */
+std::unique_ptr<Strategy> makeDporStrategy();
+/* The dependency DPOR's race analysis uses (see dpor.cpp). */
+bool raceDependent(const Access &a, const Access &b);
 /* Seeded uniform random walk; execution k uses a stream derived from (seed, k). */
 std::unique_ptr<Strategy> makeRandomStrategy(std::uint64_t seed);
 
