@@ -49,6 +49,7 @@ std::string_view outcomeName(Outcome o)
 Execution::Execution(Strategy &strategy, StackPool &stacks, const ExecutionLimits &limits)
 	: strategy_(strategy), stacks_(stacks), limits_(limits)
 {
+	choices_.reserve(256);
 }
 
 Execution::~Execution()
@@ -155,20 +156,20 @@ Outcome Execution::run(Program &program)
 			if (t->finished)
 				continue;
 			unfinished = true;
-			if (enabled(*t))
+			if (!t->pending.sync || t->pending.sync->canProceed(t->pending.kind, t->id))
 				enabledScratch_.push_back(t->id);
 		}
-		if (!unfinished) {
+		if (!unfinished) [[unlikely]] {
 			current_ = kNoTask;
 			program.atEnd(*this);
 			return stopRequested_ ? Outcome::Violation : Outcome::Complete;
 		}
-		if (enabledScratch_.empty()) {
+		if (enabledScratch_.empty()) [[unlikely]] {
 			reportDeadlock();
 			abortAll();
 			return Outcome::Deadlock;
 		}
-		if (steps_ >= limits_.maxSteps) {
+		if (steps_ >= limits_.maxSteps) [[unlikely]] {
 			Finding f;
 			f.invariant = "step-bound";
 			f.title = fmt::format("no progress after {} steps: possible livelock "
@@ -188,7 +189,7 @@ Outcome Execution::run(Program &program)
 			abortAll();
 			return Outcome::Stopped;
 		}
-		assert(pick < tasks_.size() && enabled(*tasks_[pick]));
+		assert(pick < tasks_.size());
 		choices_.push_back({Choice::Kind::Task, pick,
 				    static_cast<std::uint32_t>(enabledScratch_.size())});
 		Step step{steps_, pick, tasks_[pick]->pending};
