@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -18,6 +20,14 @@
 namespace mmrace::cli {
 
 namespace fs = std::filesystem;
+
+/* Ctrl-C stops exploring after the current execution; the summary is still printed. */
+static std::atomic<bool> interrupted{false};
+
+void installInterruptHandler()
+{
+	std::signal(SIGINT, [](int) { interrupted.store(true, std::memory_order_relaxed); });
+}
 
 void addRunOptions(CLI::App &cmd, RunArgs &a)
 {
@@ -46,6 +56,7 @@ RunOptions toRunOptions(const RunArgs &a)
 	o.maxExecutions = a.maxExecutions;
 	o.maxSteps = a.maxSteps;
 	o.timeBudgetSeconds = a.timeBudget;
+	o.interrupt = &interrupted;
 	o.preset = a.preset;
 	if (a.guardsOffGiven)
 		o.guardsOff = a.guardsOff;
@@ -148,6 +159,8 @@ int cmdRun(const RunArgs &a)
 								       r.result.stats.benignFindings)
 							 : "");
 		std::cout << summaryLine(r.result.stats) << "\n\n";
+		if (r.result.stats.stoppedBy == "interrupt")
+			return exit == kExitViolation ? exit : kExitInterrupted;
 	}
 	return exit;
 }
@@ -311,6 +324,8 @@ int cmdCheck(const CheckArgs &c)
 		}
 	}
 	std::cout << fmt::format("{} passed, {} failed\n", n - failed, failed);
+	if (interrupted.load())
+		return kExitInterrupted;
 	return failed ? kExitMismatch : kExitOk;
 }
 

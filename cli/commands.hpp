@@ -20,6 +20,7 @@ inline constexpr int kExitViolation = 1;
 inline constexpr int kExitMismatch = 2;
 inline constexpr int kExitBadInput = 3;
 inline constexpr int kExitInternal = 4;
+inline constexpr int kExitInterrupted = 130;	/* 128 + SIGINT, as shells report it */
 
 struct RunArgs {
 	std::vector<std::string> files;
@@ -41,6 +42,7 @@ struct CheckArgs {
 };
 
 void addRunOptions(CLI::App &cmd, RunArgs &args);
+void installInterruptHandler();
 RunOptions toRunOptions(const RunArgs &args);
 
 int cmdRun(const RunArgs &args);

@@ -6,6 +6,7 @@
  *   2  an expectation was not met (check), or the replay diverged
  *   3  bad input or usage
  *   4  internal error (a bug in mmrace, including a nondeterministic model)
+ *   130 interrupted (SIGINT) before the exploration finished
  */
 #include <CLI/CLI.hpp>
 
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
 	}
 
 	run.progress = isatty(STDERR_FILENO);
+	installInterruptHandler();
 	check.run.progress = false;
 	try {
 		if (*runCmd)

@@ -138,6 +138,7 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 	eo.timeBudgetSeconds = opt.timeBudgetSeconds;
 	eo.limits.maxSteps = run.maxSteps;
 	eo.progress = opt.progress;
+	eo.interrupt = opt.interrupt;
 	run.result = explore(program, *strategy, eo);
 
 	auto traceOf = [&](const Counterexample &cx) {

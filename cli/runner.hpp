@@ -30,6 +30,7 @@ struct RunOptions {
 	std::optional<std::string> preset;
 	std::optional<std::vector<std::string>> guardsOff;
 	std::function<void(const ExploreStats &)> progress;
+	const std::atomic<bool> *interrupt = nullptr;
 };
 
 inline constexpr const char *kDefaultStrategy = "dpor";

@@ -15,6 +15,10 @@ ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions
 	auto lastProgress = start;
 
 	for (;;) {
+		if (options.interrupt && options.interrupt->load(std::memory_order_relaxed)) {
+			st.stoppedBy = "interrupt";
+			break;
+		}
 		if (options.maxExecutions && st.executions >= options.maxExecutions) {
 			st.stoppedBy = "max-executions";
 			break;

@@ -8,6 +8,7 @@
  * one of each invariant, each with the choice log that replays it.
  */
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,8 @@ struct ExploreOptions {
 	std::uint64_t maxExecutions = 0;
 	double timeBudgetSeconds = 0;
 	ExecutionLimits limits;
+	/* Set asynchronously (SIGINT) to stop after the current execution. */
+	const std::atomic<bool> *interrupt = nullptr;
 	/* Called about once a second with the running totals. */
 	std::function<void(const struct ExploreStats &)> progress;
 };
