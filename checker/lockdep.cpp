@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 #include "lockdep.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -67,10 +68,43 @@ static std::string heldReport(const std::string &task, const std::vector<HeldLoc
 	return out;
 }
 
+std::uint64_t LockDep::seq() const
+{
+	std::lock_guard guard(mutex_);
+	return edges_.size();
+}
+
+std::size_t LockDep::edgeCount() const
+{
+	std::lock_guard guard(mutex_);
+	return edges_.size();
+}
+
+std::vector<LockDepEdge> LockDep::edgesBefore(std::uint64_t atSeq, std::uint64_t execution) const
+{
+	std::lock_guard guard(mutex_);
+	std::vector<LockDepEdge> out;
+	for (const Edge &e : edges_)
+		if (e.seq < atSeq && e.execution != execution)
+			out.push_back(e);
+	return out;
+}
+
+void LockDep::importEdges(const std::vector<LockDepEdge> &edges)
+{
+	std::lock_guard guard(mutex_);
+	edges_ = edges;
+	for (std::size_t i = 0; i < edges_.size(); ++i)
+		edges_[i].seq = i;
+	for (const Edge &e : edges_)
+		executions_ = std::max<std::uint64_t>(executions_, e.execution);
+}
+
 std::optional<Finding> LockDep::acquiring(const std::string &task, std::uint64_t step,
 					  std::uint64_t execution, const Lock &lock, int subclass,
 					  const char *label, const std::vector<HeldLock> &held)
 {
+	std::lock_guard guard(mutex_);
 	Node next = node(lock, subclass);
 	for (const HeldLock &h : held) {
 		Node prev = node(*h.lock, h.subclass);
@@ -154,7 +188,7 @@ std::optional<Finding> LockDep::acquiring(const std::string &task, std::uint64_t
 		Node prev = node(*h.lock, h.subclass);
 		if (!find(prev, next))
 			edges_.push_back({prev, next, task, h.lock->name(), lock.name(), h.label, label,
-					  execution});
+					  execution, edges_.size()});
 	}
 	return std::nullopt;
 }

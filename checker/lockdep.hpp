@@ -11,7 +11,9 @@
  * taken while holding a trylocked lock do depend on it.
  */
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +29,8 @@ struct LockDepEdge {
 	std::string task;
 	std::string fromName, toName;	/* instances */
 	std::string fromLabel, toLabel;
-	std::uint64_t execution;
+	std::uint64_t execution;	/* LockDep::beginExecution() id that added it */
+	std::uint64_t seq = 0;		/* insertion order */
 };
 
 class LockDep {
@@ -42,10 +45,22 @@ public:
 					 int subclass, const char *label,
 					 const std::vector<model::HeldLock> &held);
 
-	/* The graph, for traces: a replayed execution starts from the edges
-	 * earlier executions had recorded. */
-	const std::vector<LockDepEdge> &edges() const { return edges_; }
-	void importEdges(const std::vector<LockDepEdge> &edges) { edges_ = edges; }
+	/*
+	 * The graph is shared by every program instance of a run (parallel
+	 * workers included), so each method locks. Execution ids are unique in
+	 * the run; seq() is the number of edges ever added.
+	 */
+	std::uint64_t beginExecution() { return ++executions_; }
+	std::uint64_t seq() const;
+
+	/*
+	 * For traces: the edges a re-run of execution `execution` must start
+	 * from to reproduce a finding made when seq() was `atSeq`: everything
+	 * added before, except by that execution itself (the re-run adds those).
+	 */
+	std::vector<LockDepEdge> edgesBefore(std::uint64_t atSeq, std::uint64_t execution) const;
+	void importEdges(const std::vector<LockDepEdge> &edges);
+	std::size_t edgeCount() const;
 
 private:
 	using Node = int;
@@ -57,7 +72,9 @@ private:
 	std::vector<const Edge *> path(Node from, Node to) const;
 	const Edge *find(Node from, Node to) const;
 
+	mutable std::mutex mutex_;
 	std::vector<Edge> edges_;
+	std::atomic<std::uint64_t> executions_{0};
 };
 
 } // namespace mmrace::checker

@@ -12,8 +12,9 @@ namespace mmrace::checker {
 
 using namespace model;
 
-MmProgram::MmProgram(const scenarios::Scenario &scenario, const GuardSet &guards)
-	: scenario_(scenario), guards_(guards)
+MmProgram::MmProgram(const scenarios::Scenario &scenario, const GuardSet &guards,
+		     std::shared_ptr<LockDep> lockdep)
+	: scenario_(scenario), guards_(guards), lockdep_(std::move(lockdep))
 {
 	for (const auto &t : scenario.threads)
 		taskNames_.push_back(t.name);
@@ -24,6 +25,7 @@ MmProgram::~MmProgram() = default;
 void MmProgram::setUp(Execution &exec)
 {
 	++executions_;
+	lockdepExecution_ = lockdep_->beginExecution();
 	world_ = std::make_unique<World>(scenario_, guards_, taskNames_);
 	lastFolioWrite_.assign(world_->folios.size(), StepRef{0, kNoTask, ""});
 	stepLog_.clear();
@@ -126,10 +128,14 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 					break;
 				}
 			}
-			if (auto f = lockdep_.acquiring(who, step, executions_, *e.lock, e.subclass,
-							e.label, w.held[e.task])) {
+			if (!lockdepOn_)
+				break;
+			if (auto f = lockdep_->acquiring(who, step, lockdepExecution_, *e.lock, e.subclass,
+							 e.label, w.held[e.task])) {
 				for (StepRef &s : f->steps)
 					s.task = e.task;
+				/* What a re-run needs: the graph as it was at this point. */
+				f->context = {lockdep_->seq(), lockdepExecution_};
 				exec.report(std::move(*f));
 			}
 			break;

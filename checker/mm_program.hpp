@@ -33,7 +33,9 @@ struct StepInfo {
 
 class MmProgram : public Program {
 public:
-	MmProgram(const scenarios::Scenario &scenario, const model::GuardSet &guards);
+	/* `lockdep` is shared by every program of a run (parallel workers). */
+	MmProgram(const scenarios::Scenario &scenario, const model::GuardSet &guards,
+		  std::shared_ptr<LockDep> lockdep = std::make_shared<LockDep>());
 	~MmProgram() override;
 
 	void setUp(Execution &exec) override;
@@ -46,9 +48,10 @@ public:
 	const std::vector<std::string> &taskNames() const { return taskNames_; }
 	const model::World *world() const { return world_.get(); }
 	std::uint64_t executions() const { return executions_; }
-	LockDep &lockdep() { return lockdep_; }
-	/* A replay of execution n of some run numbers its execution n. */
-	void setExecutionBase(std::uint64_t done) { executions_ = done; }
+	LockDep &lockdep() { return *lockdep_; }
+	/* Re-runs of findings that are not lock-order ones switch lockdep off,
+	 * so that edges recorded later in the run cannot fire first. */
+	void setLockdep(bool on) { lockdepOn_ = on; }
 
 	/* "pte(0x200000)", "folio F->mapping", "anon_vma A->rwsem" */
 	std::string objectName(ObjectId id) const;
@@ -64,8 +67,10 @@ private:
 	model::GuardSet guards_;
 	std::vector<std::string> taskNames_;
 	std::unique_ptr<model::World> world_;
-	LockDep lockdep_;
+	std::shared_ptr<LockDep> lockdep_;
+	bool lockdepOn_ = true;
 	std::uint64_t executions_ = 0;
+	std::uint64_t lockdepExecution_ = 0;	/* this execution's id in lockdep_ */
 	bool tracing_ = false;
 	std::vector<StepInfo> stepLog_;
 	/* Last step that wrote each folio's mapping or index (for reports). */

@@ -40,6 +40,8 @@ void addRunOptions(CLI::App &cmd, RunArgs &a)
 		       fmt::format("steps per execution before it is reported as a possible livelock "
 				   "(default {})", kDefaultMaxSteps));
 	cmd.add_option("--time-budget", a.timeBudget, "stop exploring after this many seconds");
+	cmd.add_option("--jobs,-j", a.jobs, "worker threads (default: one per core); results do not "
+		       "depend on it");
 	cmd.add_option("--preset", a.preset, "run with this preset's guards (overrides the "
 		       "scenario's guard settings)");
 	cmd.add_option("--guards-off", a.guardsOff, "guards to switch off, comma separated "
@@ -57,6 +59,7 @@ RunOptions toRunOptions(const RunArgs &a)
 	o.maxSteps = a.maxSteps;
 	o.timeBudgetSeconds = a.timeBudget;
 	o.interrupt = &interrupted;
+	o.jobs = a.jobs;
 	o.preset = a.preset;
 	if (a.guardsOffGiven)
 		o.guardsOff = a.guardsOff;
@@ -133,8 +136,8 @@ int cmdRun(const RunArgs &a)
 		ScenarioRun r = runScenario(sc, toRunOptions(a));
 		if (a.progress)
 			std::fprintf(stderr, "\r%60s\r", "");
-		std::cout << fmt::format("scenario {} ({})\n  {}; strategy {}\n", sc.name, sc.file,
-					 guardsLine(r), r.strategy);
+		std::cout << fmt::format("scenario {} ({})\n  {}; strategy {}, {} job{}\n", sc.name,
+					 sc.file, guardsLine(r), r.strategy, r.jobs, r.jobs == 1 ? "" : "s");
 		if (r.harmfulTrace) {
 			const traces::Trace &t = *r.harmfulTrace;
 			std::cout << "\n" << traces::renderViolation(t.violation) << "\n"

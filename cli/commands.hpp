@@ -27,6 +27,7 @@ struct RunArgs {
 	std::string strategy;
 	std::optional<std::uint64_t> seed, maxExecutions, maxSteps;
 	double timeBudget = 0;
+	unsigned jobs = 0;
 	std::optional<std::string> preset;
 	std::vector<std::string> guardsOff;
 	bool guardsOffGiven = false;

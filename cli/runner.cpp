@@ -2,10 +2,12 @@
 #include "runner.hpp"
 
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "checker/mm_program.hpp"
+#include "scheduler/parallel.hpp"
 #include "scheduler/strategies/strategies.hpp"
 #include "scheduler/strategies/replay.hpp"
 
@@ -13,17 +15,22 @@ namespace mmrace::cli {
 
 namespace {
 
-std::unique_ptr<Strategy> makeStrategy(const std::string &name, std::uint64_t seed)
+SubtreeStrategyFactory exhaustiveStrategy(const std::string &name)
 {
 	if (name == "dfs")
-		return makeDfsStrategy();
+		return [](std::vector<Branch> p) { return makeDfsStrategy(std::move(p)); };
 	if (name == "sleepset")
-		return makeSleepSetStrategy();
+		return [](std::vector<Branch> p) { return makeSleepSetStrategy(std::move(p)); };
 	if (name == "dpor")
-		return makeDporStrategy();
+		return [](std::vector<Branch> p) { return makeDporStrategy(std::move(p)); };
 	if (name == "random")
-		return makeRandomStrategy(seed);
+		return nullptr;
 	throw std::invalid_argument("unknown strategy \"" + name + "\"; allowed: dpor, dfs, sleepset, random");
+}
+
+bool isLockdepFinding(const std::string &invariant)
+{
+	return invariant == "lock-order" || invariant == "lock-recursion";
 }
 
 std::vector<traces::LockEdge> toTrace(const std::vector<checker::LockDepEdge> &edges)
@@ -40,7 +47,7 @@ std::vector<checker::LockDepEdge> fromTrace(const std::vector<traces::LockEdge> 
 	std::vector<checker::LockDepEdge> out;
 	for (const auto &e : edges)
 		out.push_back({e.from, e.to, e.task, e.fromName, e.toName, e.fromLabel, e.toLabel,
-			       e.execution});
+			       e.execution, 0});
 	return out;
 }
 
@@ -51,14 +58,19 @@ struct Rerun {
 	std::vector<std::string> threads;
 };
 
-/* One execution of `choices` with full tracing, from lockdep state `edges`. */
+/*
+ * One execution of `choices` with full tracing. A lockdep finding re-runs
+ * from the graph it was found against (`edges`); any other with lockdep off.
+ */
 Rerun rerun(const scenarios::Scenario &sc, const model::GuardSet &guards, const ChoiceLog &choices,
-	    const std::vector<checker::LockDepEdge> &edges, std::uint64_t execution,
+	    const std::string &invariant, const std::vector<checker::LockDepEdge> &edges,
 	    std::uint64_t maxSteps)
 {
 	checker::MmProgram program(sc, guards);
-	program.lockdep().importEdges(edges);
-	program.setExecutionBase(execution ? execution - 1 : 0);
+	if (isLockdepFinding(invariant))
+		program.lockdep().importEdges(edges);
+	else
+		program.setLockdep(false);
 	program.setTracing(true);
 	ReplayStrategy replay(choices);
 	ExploreOptions opts;
@@ -130,23 +142,27 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 	}
 	if (std::string err = model::GuardSet::build(run.preset, off, run.guards); !err.empty())
 		throw std::invalid_argument(err);
-	auto strategy = makeStrategy(run.strategy, run.seed);
-
-	checker::MmProgram program(sc, run.guards);
+	auto subtree = exhaustiveStrategy(run.strategy);
+	auto lockdep = std::make_shared<checker::LockDep>();
+	ProgramFactory factory = [&] {
+		return std::make_unique<checker::MmProgram>(sc, run.guards, lockdep);
+	};
 	ExploreOptions eo;
 	eo.maxExecutions = opt.maxExecutions.value_or(sc.explore.maxExecutions.value_or(0));
 	eo.timeBudgetSeconds = opt.timeBudgetSeconds;
 	eo.limits.maxSteps = run.maxSteps;
 	eo.progress = opt.progress;
 	eo.interrupt = opt.interrupt;
-	run.result = explore(program, *strategy, eo);
+	unsigned jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
+	run.jobs = jobs;
+	run.result = subtree ? exploreExhaustiveParallel(factory, subtree, run.strategy == "dfs", eo, jobs)
+			     : exploreRandomParallel(factory, run.seed, eo, jobs);
 
 	auto traceOf = [&](const Counterexample &cx) {
 		std::vector<checker::LockDepEdge> before;
-		for (const auto &e : program.lockdep().edges())
-			if (e.execution < cx.execution)
-				before.push_back(e);
-		Rerun r = rerun(sc, run.guards, cx.choices, before, cx.execution, run.maxSteps);
+		if (isLockdepFinding(cx.finding.invariant) && cx.finding.context.size() == 2)
+			before = lockdep->edgesBefore(cx.finding.context[0], cx.finding.context[1]);
+		Rerun r = rerun(sc, run.guards, cx.choices, cx.finding.invariant, before, run.maxSteps);
 		if (!r.divergence.empty() || !findSame(r.result, cx.finding))
 			throw std::logic_error(fmt::format(
 				"nondeterministic model: re-running execution {} ({}) did not reproduce "
@@ -176,7 +192,7 @@ ReplayResult replayTrace(const traces::Trace &trace)
 		out.divergence = "the trace's guards are not known to this mmrace: " + err;
 		return out;
 	}
-	Rerun r = rerun(sc, guards, trace.choices, fromTrace(trace.lockdep), trace.execution,
+	Rerun r = rerun(sc, guards, trace.choices, trace.violation.invariant, fromTrace(trace.lockdep),
 			trace.maxSteps ? trace.maxSteps : kDefaultMaxSteps);
 	Finding want;
 	want.invariant = trace.violation.invariant;

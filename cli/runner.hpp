@@ -31,6 +31,8 @@ struct RunOptions {
 	std::optional<std::vector<std::string>> guardsOff;
 	std::function<void(const ExploreStats &)> progress;
 	const std::atomic<bool> *interrupt = nullptr;
+	/* Worker threads; 0 = one per core. Results do not depend on it. */
+	unsigned jobs = 0;
 };
 
 inline constexpr const char *kDefaultStrategy = "dpor";
@@ -43,6 +45,7 @@ struct ScenarioRun {
 	std::string strategy;
 	std::uint64_t seed = 0;
 	std::uint64_t maxSteps = 0;
+	unsigned jobs = 1;
 	/* Traces of result.harmful and of each result.benign, in that order. */
 	std::optional<traces::Trace> harmfulTrace;
 	std::vector<traces::Trace> benignTraces;

@@ -19,6 +19,10 @@ ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions
 			st.stoppedBy = "interrupt";
 			break;
 		}
+		if (options.stop && options.stop()) {
+			st.stoppedBy = "stopped";
+			break;
+		}
 		if (options.maxExecutions && st.executions >= options.maxExecutions) {
 			st.stoppedBy = "max-executions";
 			break;

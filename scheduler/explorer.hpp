@@ -27,6 +27,8 @@ struct ExploreOptions {
 	ExecutionLimits limits;
 	/* Set asynchronously (SIGINT) to stop after the current execution. */
 	const std::atomic<bool> *interrupt = nullptr;
+	/* Asked before every execution; true stops the run ("stopped"). */
+	std::function<bool()> stop;
 	/* Called about once a second with the running totals. */
 	std::function<void(const struct ExploreStats &)> progress;
 };

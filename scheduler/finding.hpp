@@ -36,6 +36,9 @@ struct Finding {
 	std::string title;	/* one line */
 	std::string message;	/* multi-line report body */
 	std::vector<StepRef> steps;
+	/* Program-defined data needed to reproduce it in a single re-run
+	 * (MmProgram: the lockdep graph position, see checker/lockdep.hpp). */
+	std::vector<std::uint64_t> context;
 };
 
 } // namespace mmrace

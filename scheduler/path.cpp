@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 #include "path.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <sstream>
@@ -54,8 +55,8 @@ std::uint32_t Path::branchValue(std::uint32_t n)
 
 bool Path::backtrack()
 {
-	branches_.resize(pos_);
-	while (!branches_.empty()) {
+	branches_.resize(std::max(pos_, floor_));
+	while (branches_.size() > floor_) {
 		Branch &b = branches_.back();
 		if (b.kind == Branch::Kind::Value) {
 			if (b.chosen + 1 < b.options) {

@@ -47,6 +47,16 @@ struct Branch {
 
 class Path {
 public:
+	Path() = default;
+	/*
+	 * A subtree: `prefix` is replayed by every execution and never
+	 * backtracked into (parallel exploration hands out such subtrees).
+	 */
+	explicit Path(std::vector<Branch> prefix)
+		: branches_(std::move(prefix)), floor_(branches_.size())
+	{
+	}
+
 	/* Rewinds the replay cursor for a new execution. */
 	void beginExecution() { pos_ = 0; }
 
@@ -70,8 +80,13 @@ public:
 	const Branch &last() const { return branches_[pos_ - 1]; }
 	/* Index of that branch (for strategies that revisit it, e.g. DPOR). */
 	std::size_t lastIndex() const { return pos_ - 1; }
-	/* Adds tasks to a recorded branch's backtrack set. */
-	void addBacktrack(std::size_t branch, TaskMask tasks) { branches_[branch].backtrack |= tasks; }
+	/* Adds tasks to a recorded branch's backtrack set (not inside the prefix,
+	 * whose branches the splitter already expanded). */
+	void addBacktrack(std::size_t branch, TaskMask tasks)
+	{
+		if (branch >= floor_)
+			branches_[branch].backtrack |= tasks;
+	}
 
 	/*
 	 * After an execution: drops the branches past the cursor, then moves
@@ -89,6 +104,7 @@ public:
 
 private:
 	std::vector<Branch> branches_;
+	std::size_t floor_ = 0;	/* length of the fixed prefix */
 	std::size_t pos_ = 0;
 };
 

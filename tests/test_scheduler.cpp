@@ -7,6 +7,7 @@
 
 #include "scheduler/execution.hpp"
 #include "scheduler/explorer.hpp"
+#include "scheduler/parallel.hpp"
 #include "scheduler/strategies/strategies.hpp"
 #include "scheduler/strategies/replay.hpp"
 
@@ -431,4 +432,101 @@ TEST_CASE("dpor: ABBA deadlock is found", "[dpor][deadlock]")
 	auto r = run(p, makeDporStrategy());
 	REQUIRE(r.harmful.has_value());
 	CHECK(r.harmful->finding.invariant == "deadlock");
+}
+
+TEST_CASE("parallel: counts do not depend on the number of workers", "[parallel]")
+{
+	ProgramFactory indep = [] {
+		return std::make_unique<FnProgram>([](Execution &e) { independentSteps(e, 4); });
+	};
+	ProgramFactory locked = [] { return std::make_unique<LockProgram>(1); };
+	SubtreeStrategyFactory dfs = [](std::vector<Branch> p) { return makeDfsStrategy(std::move(p)); };
+	SubtreeStrategyFactory sleep = [](std::vector<Branch> p) { return makeSleepSetStrategy(std::move(p)); };
+	SubtreeStrategyFactory dpor = [](std::vector<Branch> p) { return makeDporStrategy(std::move(p)); };
+	for (unsigned jobs : {1u, 2u, 3u}) {
+		INFO("jobs " << jobs);
+		/* Plain DFS split into subtrees still visits every interleaving. */
+		auto d = exploreExhaustiveParallel(indep, dfs, true, {}, jobs);
+		CHECK(d.stats.exhausted);
+		CHECK(d.stats.complete == 70);
+		CHECK(d.stats.executions == 70);
+		/* Sleep sets and DPOR: one complete execution per trace. */
+		auto s = exploreExhaustiveParallel(indep, sleep, false, {}, jobs);
+		CHECK(s.stats.complete == 1);
+		auto p = exploreExhaustiveParallel(locked, dpor, false, {}, jobs);
+		CHECK(p.stats.exhausted);
+		CHECK(p.stats.complete == 2);
+		auto l = exploreExhaustiveParallel(locked, dfs, true, {}, jobs);
+		CHECK(l.stats.complete == 10);
+	}
+}
+
+namespace {
+
+std::unique_ptr<Program> makeAbba()
+{
+	{
+		struct Abba : Program {
+			std::unique_ptr<TestLock> a, b;
+			void setUp(Execution &e) override
+			{
+				a = std::make_unique<TestLock>(1, "A");
+				b = std::make_unique<TestLock>(2, "B");
+				e.spawn("cpu0", [this, &e] {
+					a->lock(e, "lock A");
+					b->lock(e, "lock B");
+					b->unlock(e, "unlock B");
+					a->unlock(e, "unlock A");
+				});
+				e.spawn("cpu1", [this, &e] {
+					b->lock(e, "lock B");
+					a->lock(e, "lock A");
+					a->unlock(e, "unlock A");
+					b->unlock(e, "unlock B");
+				});
+			}
+		};
+		return std::make_unique<Abba>();
+	}
+}
+
+} // namespace
+
+TEST_CASE("parallel: the reported deadlock is the same for any number of workers", "[parallel]")
+{
+	ProgramFactory abba = makeAbba;
+	SubtreeStrategyFactory dpor = [](std::vector<Branch> p) { return makeDporStrategy(std::move(p)); };
+	auto one = exploreExhaustiveParallel(abba, dpor, false, {}, 1);
+	REQUIRE(one.harmful.has_value());
+	for (unsigned jobs : {2u, 3u}) {
+		auto r = exploreExhaustiveParallel(abba, dpor, false, {}, jobs);
+		REQUIRE(r.harmful.has_value());
+		CHECK(r.harmful->choices == one.harmful->choices);
+		CHECK(r.harmful->execution == one.harmful->execution);
+		CHECK(r.stats.executions == one.stats.executions);
+	}
+}
+
+TEST_CASE("parallel: random runs the same executions for any number of workers", "[parallel]")
+{
+	ProgramFactory indep = [] {
+		return std::make_unique<FnProgram>([](Execution &e) { independentSteps(e, 3); });
+	};
+	ExploreOptions o;
+	o.maxExecutions = 50;
+	auto a = exploreRandomParallel(indep, 9, o, 1);
+	auto b = exploreRandomParallel(indep, 9, o, 2);
+	CHECK(a.stats.executions == 50);
+	CHECK(b.stats.executions == 50);
+	CHECK(a.stats.steps == b.stats.steps);
+	/* The first deadlock (lowest execution index) and its schedule agree. */
+	for (std::uint64_t seed : {1u, 2u, 3u}) {
+		auto x = exploreRandomParallel(makeAbba, seed, o, 1);
+		auto y = exploreRandomParallel(makeAbba, seed, o, 2);
+		REQUIRE(x.harmful.has_value());
+		REQUIRE(y.harmful.has_value());
+		CHECK(x.harmful->execution == y.harmful->execution);
+		CHECK(x.harmful->choices == y.harmful->choices);
+		CHECK(x.stats.executions == y.stats.executions);
+	}
 }

@@ -17,6 +17,8 @@ TaskMask maskOf(std::span<const TaskId> tasks)
 
 class DfsStrategy : public Strategy {
 public:
+	explicit DfsStrategy(std::vector<Branch> prefix) : path_(std::move(prefix)) {}
+
 	bool beginExecution() override
 	{
 		if (started_ && !path_.backtrack())
@@ -41,9 +43,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<Strategy> makeDfsStrategy()
+std::unique_ptr<Strategy> makeDfsStrategy(std::vector<Branch> prefix)
 {
-	return std::make_unique<DfsStrategy>();
+	return std::make_unique<DfsStrategy>(std::move(prefix));
 }
 
 } // namespace mmrace

@@ -76,6 +76,8 @@ namespace {
 
 class DporStrategy : public Strategy {
 public:
+	explicit DporStrategy(std::vector<Branch> prefix) : path_(std::move(prefix)) {}
+
 	bool beginExecution() override
 	{
 		if (started_) {
@@ -215,9 +217,9 @@ void DporStrategy::analyzeRaces()
 
 } // namespace
 
-std::unique_ptr<Strategy> makeDporStrategy()
+std::unique_ptr<Strategy> makeDporStrategy(std::vector<Branch> prefix)
 {
-	return std::make_unique<DporStrategy>();
+	return std::make_unique<DporStrategy>(std::move(prefix));
 }
 
 } // namespace mmrace

@@ -48,7 +48,7 @@ private:
 
 class RandomStrategy : public Strategy {
 public:
-	explicit RandomStrategy(std::uint64_t seed) : seed_(seed) {}
+	RandomStrategy(std::uint64_t seed, std::uint64_t first) : seed_(seed), execution_(first) {}
 
 	bool beginExecution() override
 	{
@@ -67,15 +67,15 @@ public:
 
 private:
 	std::uint64_t seed_;
-	std::uint64_t execution_ = 0;
+	std::uint64_t execution_;
 	Xoshiro256 rng_;
 };
 
 } // namespace
 
-std::unique_ptr<Strategy> makeRandomStrategy(std::uint64_t seed)
+std::unique_ptr<Strategy> makeRandomStrategy(std::uint64_t seed, std::uint64_t first)
 {
-	return std::make_unique<RandomStrategy>(seed);
+	return std::make_unique<RandomStrategy>(seed, first);
 }
 
 } // namespace mmrace

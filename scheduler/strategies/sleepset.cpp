@@ -16,6 +16,8 @@ namespace {
  */
 class SleepSetStrategy : public Strategy {
 public:
+	explicit SleepSetStrategy(std::vector<Branch> prefix) : path_(std::move(prefix)) {}
+
 	bool beginExecution() override
 	{
 		if (started_ && !path_.backtrack())
@@ -59,9 +61,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<Strategy> makeSleepSetStrategy()
+std::unique_ptr<Strategy> makeSleepSetStrategy(std::vector<Branch> prefix)
 {
-	return std::make_unique<SleepSetStrategy>();
+	return std::make_unique<SleepSetStrategy>(std::move(prefix));
 }
 
 } // namespace mmrace

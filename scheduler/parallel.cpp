@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#include "parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "strategies/strategies.hpp"
+
+namespace mmrace {
+
+namespace {
+
+/* DFS (with sleep sets unless plain) that stops every execution at a depth. */
+class SplitStrategy : public Strategy {
+public:
+	SplitStrategy(std::size_t depth, bool useSleep) : depth_(depth), useSleep_(useSleep) {}
+
+	bool beginExecution() override
+	{
+		if (started_ && !path_.backtrack())
+			return false;
+		started_ = true;
+		path_.beginExecution();
+		sleep_ = 0;
+		taskBranches_ = 0;
+		atDepth_ = false;
+		return true;
+	}
+
+	TaskId pickTask(const SchedulingView &view) override
+	{
+		if (taskBranches_ == depth_) {
+			atDepth_ = true;
+			return kNoTask;
+		}
+		TaskMask enabled = 0;
+		for (TaskId t : view.enabled)
+			enabled |= bit(t);
+		auto pick = path_.branchTask(enabled, sleep_, view.current);
+		if (!pick)
+			return kNoTask;
+		++taskBranches_;
+		if (useSleep_) {
+			const Branch &b = path_.last();
+			const Access &step = view.execution.pending(*pick);
+			TaskMask next = (b.sleep | b.done) & ~bit(*pick);
+			for (TaskMask m = next; m; m &= m - 1) {
+				auto q = static_cast<TaskId>(std::countr_zero(m));
+				if (dependent(view.execution.pending(q), step))
+					next &= ~bit(q);
+			}
+			sleep_ = next;
+		}
+		return *pick;
+	}
+
+	std::uint32_t pickValue(std::uint32_t n) override { return path_.branchValue(n); }
+	std::string name() const override { return "split"; }
+
+	bool atDepth() const { return atDepth_; }
+	std::vector<Branch> prefix() const { return path_.branches(); }
+
+private:
+	Path path_;
+	std::size_t depth_;
+	bool useSleep_;
+	bool started_ = false;
+	TaskMask sleep_ = 0;
+	std::size_t taskBranches_ = 0;
+	bool atDepth_ = false;
+};
+
+void addStats(ExploreStats &to, const ExploreStats &from)
+{
+	to.executions += from.executions;
+	to.complete += from.complete;
+	to.pruned += from.pruned;
+	to.steps += from.steps;
+	to.benignFindings += from.benignFindings;
+	to.maxDepth = std::max(to.maxDepth, from.maxDepth);
+}
+
+void atomicMin(std::atomic<std::size_t> &a, std::size_t v)
+{
+	std::size_t cur = a.load();
+	while (v < cur && !a.compare_exchange_weak(cur, v)) {
+	}
+}
+
+/* Runs `work(worker)` on `jobs` threads (the caller's included). */
+template<typename Work>
+void runWorkers(unsigned jobs, Work work)
+{
+	std::vector<std::thread> threads;
+	for (unsigned w = 1; w < jobs; ++w)
+		threads.emplace_back(work, w);
+	work(0u);
+	for (auto &t : threads)
+		t.join();
+}
+
+} // namespace
+
+SplitResult splitTree(const ProgramFactory &makeProgram, bool plainDfs, const ExecutionLimits &limits)
+{
+	SplitResult result;
+	auto program = makeProgram();
+	StackPool stacks(kFiberStackSize);
+	for (std::size_t depth = 1; depth <= kSplitMaxDepth; ++depth) {
+		SplitResult r;
+		r.depth = depth;
+		bool reachedDepth = false;
+		SplitStrategy s(depth, !plainDfs);
+		while (s.beginExecution()) {
+			Execution exec(s, stacks, limits);
+			Outcome o = exec.run(*program);
+			if (o == Outcome::Stopped && !s.atDepth()) {
+				++r.pruned;	/* every enabled task asleep */
+				continue;
+			}
+			reachedDepth |= s.atDepth();
+			r.prefixes.push_back(s.prefix());
+		}
+		result = std::move(r);
+		if (result.prefixes.size() >= kSplitTarget || !reachedDepth)
+			break;
+	}
+	return result;
+}
+
+ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
+					const SubtreeStrategyFactory &makeStrategy, bool plainDfs,
+					const ExploreOptions &options, unsigned jobs)
+{
+	using Clock = std::chrono::steady_clock;
+	const auto start = Clock::now();
+	SplitResult split = splitTree(makeProgram, plainDfs, options.limits);
+	const std::size_t n = split.prefixes.size();
+	std::vector<ExploreResult> results(n);
+	std::vector<char> ran(n, 0);
+	std::atomic<std::size_t> next{0};
+	std::atomic<std::size_t> firstViolation{std::numeric_limits<std::size_t>::max()};
+	std::atomic<std::uint64_t> started{0};
+	std::atomic<bool> outOfBudget{false};
+
+	runWorkers(std::max(1u, jobs), [&](unsigned) {
+		auto program = makeProgram();
+		for (;;) {
+			std::size_t k = next.fetch_add(1);
+			if (k >= n)
+				break;
+			if (k > firstViolation.load() || outOfBudget.load())
+				continue;
+			ExploreOptions o = options;
+			o.progress = nullptr;
+			o.maxExecutions = 0;
+			o.timeBudgetSeconds = 0;
+			o.stop = [&, k] {
+				if (firstViolation.load() < k)
+					return true;
+				if ((options.stop && options.stop()) ||
+				    (options.interrupt && options.interrupt->load()))
+					return outOfBudget.store(true), true;
+				if (options.maxExecutions && started.fetch_add(1) >= options.maxExecutions)
+					return outOfBudget.store(true), true;
+				if (options.timeBudgetSeconds > 0 &&
+				    std::chrono::duration<double>(Clock::now() - start).count() >=
+					    options.timeBudgetSeconds)
+					return outOfBudget.store(true), true;
+				return false;
+			};
+			auto strategy = makeStrategy(split.prefixes[k]);
+			results[k] = explore(*program, *strategy, o);
+			ran[k] = 1;
+			if (results[k].harmful)
+				atomicMin(firstViolation, k);
+		}
+	});
+
+	/* Merge in subtree order, up to and including the first violation. */
+	ExploreResult out;
+	ExploreStats &st = out.stats;
+	st.pruned = split.pruned;
+	st.executions = split.pruned;
+	bool all = true;
+	for (std::size_t k = 0; k < n; ++k) {
+		if (!ran[k]) {
+			all = false;
+			break;
+		}
+		const ExploreResult &r = results[k];
+		std::uint64_t offset = st.executions;
+		addStats(st, r.stats);
+		for (const Counterexample &c : r.benign) {
+			bool seen = std::any_of(out.benign.begin(), out.benign.end(), [&](const Counterexample &b) {
+				return b.finding.invariant == c.finding.invariant;
+			});
+			if (!seen) {
+				out.benign.push_back(c);
+				out.benign.back().execution += offset;
+			}
+		}
+		if (r.harmful) {
+			out.harmful = *r.harmful;
+			out.harmful->execution += offset;
+			st.stoppedBy = "violation";
+			break;
+		}
+		if (!r.divergence.empty())
+			out.divergence = r.divergence;
+		if (!r.stats.exhausted) {
+			all = false;
+			st.stoppedBy = r.stats.stoppedBy;
+			break;
+		}
+	}
+	st.exhausted = all && !out.harmful;
+	if (st.exhausted)
+		st.stoppedBy = "exhausted";
+	else if (st.stoppedBy.empty() || st.stoppedBy == "stopped")
+		st.stoppedBy = options.interrupt && options.interrupt->load() ? "interrupt" : "budget";
+	st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+	return out;
+}
+
+ExploreResult exploreRandomParallel(const ProgramFactory &makeProgram, std::uint64_t seed,
+				    const ExploreOptions &options, unsigned jobs)
+{
+	using Clock = std::chrono::steady_clock;
+	const auto start = Clock::now();
+	struct Done {
+		std::uint64_t index;
+		ExploreResult result;
+	};
+	std::mutex mutex;
+	std::vector<Done> done;
+	std::atomic<std::uint64_t> next{0};
+	std::atomic<std::uint64_t> firstViolation{std::numeric_limits<std::uint64_t>::max()};
+
+	runWorkers(std::max(1u, jobs), [&](unsigned) {
+		auto program = makeProgram();
+		for (;;) {
+			std::uint64_t i = next.fetch_add(1);
+			if ((options.maxExecutions && i >= options.maxExecutions) || i > firstViolation.load())
+				break;
+			if ((options.interrupt && options.interrupt->load()) || (options.stop && options.stop()))
+				break;
+			if (options.timeBudgetSeconds > 0 &&
+			    std::chrono::duration<double>(Clock::now() - start).count() >= options.timeBudgetSeconds)
+				break;
+			ExploreOptions o;
+			o.limits = options.limits;
+			o.maxExecutions = 1;
+			auto strategy = makeRandomStrategy(seed, i);
+			ExploreResult r = explore(*program, *strategy, o);
+			if (r.harmful)
+				firstViolation.store(std::min(firstViolation.load(), i));
+			std::lock_guard lock(mutex);
+			done.push_back({i, std::move(r)});
+		}
+	});
+
+	std::sort(done.begin(), done.end(), [](const Done &a, const Done &b) { return a.index < b.index; });
+	ExploreResult out;
+	ExploreStats &st = out.stats;
+	std::uint64_t expect = 0;
+	for (Done &d : done) {
+		if (d.index != expect++)
+			break;	/* a gap: later executions raced past a stop */
+		addStats(st, d.result.stats);
+		for (Counterexample &c : d.result.benign) {
+			c.execution = d.index + 1;
+			bool seen = std::any_of(out.benign.begin(), out.benign.end(), [&](const Counterexample &b) {
+				return b.finding.invariant == c.finding.invariant;
+			});
+			if (!seen)
+				out.benign.push_back(c);
+		}
+		if (d.result.harmful) {
+			out.harmful = *d.result.harmful;
+			out.harmful->execution = d.index + 1;
+			break;
+		}
+	}
+	st.stoppedBy = out.harmful ? "violation"
+		       : options.maxExecutions && st.executions >= options.maxExecutions ? "max-executions"
+		       : options.interrupt && options.interrupt->load()		      ? "interrupt"
+											      : "time-budget";
+	st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+	return out;
+}
+
+} // namespace mmrace

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#pragma once
+
+/*
+ * Exploration on several worker threads with results that do not depend on
+ * the number of workers.
+ *
+ * Exhaustive strategies: the top of the tree is expanded first, with sleep
+ * sets (plain DFS: without), down to a depth chosen from the program alone
+ * (the first depth giving at least kSplitTarget subtrees); each subtree is
+ * then explored by its own instance of the strategy, the subtrees handed out
+ * in order from a shared counter (work stealing). DPOR's race analysis does
+ * not reach into the expanded top, which is explored fully anyway. Results
+ * merge in subtree order, so counts and the reported violation are the same
+ * for any number of workers: a harmful violation in subtree k stops only
+ * the subtrees after k, and the reported one is that of the first subtree
+ * that has one.
+ *
+ * Random strategies: execution i uses the stream (seed, i) whichever worker
+ * runs it; the reported violation is the one with the lowest index.
+ */
+
+#include <functional>
+#include <memory>
+
+#include "explorer.hpp"
+#include "path.hpp"
+
+namespace mmrace {
+
+inline constexpr std::size_t kSplitTarget = 8;
+inline constexpr std::size_t kSplitMaxDepth = 8;
+
+using ProgramFactory = std::function<std::unique_ptr<Program>()>;
+using SubtreeStrategyFactory = std::function<std::unique_ptr<Strategy>(std::vector<Branch> prefix)>;
+
+struct SplitResult {
+	std::vector<std::vector<Branch>> prefixes;
+	std::uint64_t pruned = 0;	/* sleep-set blocked within the top */
+	std::size_t depth = 0;
+};
+
+/* Expands the top of the tree (with sleep sets unless plainDfs). */
+SplitResult splitTree(const ProgramFactory &makeProgram, bool plainDfs, const ExecutionLimits &limits);
+
+ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
+					const SubtreeStrategyFactory &makeStrategy, bool plainDfs,
+					const ExploreOptions &options, unsigned jobs);
+
+ExploreResult exploreRandomParallel(const ProgramFactory &makeProgram, std::uint64_t seed,
+				    const ExploreOptions &options, unsigned jobs);
+
+} // namespace mmrace
