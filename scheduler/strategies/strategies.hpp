@@ -21,4 +21,12 @@ std::unique_ptr<Strategy> makeSleepSetStrategy();
 /* Seeded uniform random walk; execution k uses a stream derived from (seed, k). */
 std::unique_ptr<Strategy> makeRandomStrategy(std::uint64_t seed);
 
+/*
+ * PCT (Burckhardt et al., ASPLOS 2010): random task priorities plus
+ * depth - 1 random priority change points per execution. Finds a bug of
+ * depth d (with d == depth) in one execution with probability at least
+ * 1 / (n * k^(d - 1)), n tasks, k steps; see docs/pct.md. depth >= 1.
+ */
+std::unique_ptr<Strategy> makePctStrategy(std::uint64_t seed, unsigned depth);
+
 } // namespace mmrace
