@@ -31,9 +31,14 @@ void installInterruptHandler()
 
 void addRunOptions(CLI::App &cmd, RunArgs &a)
 {
-	cmd.add_option("--strategy", a.strategy, "dpor | dfs | sleepset | random (default: the "
+	cmd.add_option("--strategy", a.strategy, "dpor | dfs | sleepset | random | pct (default: the "
 			"scenario's, else dpor)")
-		->check(CLI::IsMember({"dpor", "dfs", "sleepset", "random"}));
+		->check(CLI::IsMember({"dpor", "dfs", "sleepset", "random", "pct"}));
+	cmd.add_option("--depth", a.depth, "bug depth for --strategy pct (default 3)")
+		->check(CLI::Range(1u, 64u));
+	cmd.add_option("--preemption-bound", a.preemptionBound,
+		       "with --strategy dfs: iterative context bounding, 0 preemptions, then 1, ... "
+		       "up to N (CHESS)");
 	cmd.add_option("--seed", a.seed, "seed for --strategy random (default 1)");
 	cmd.add_option("--max-executions", a.maxExecutions, "stop after N executions (default: none)");
 	cmd.add_option("--max-steps", a.maxSteps,
@@ -60,6 +65,8 @@ RunOptions toRunOptions(const RunArgs &a)
 	o.timeBudgetSeconds = a.timeBudget;
 	o.interrupt = &interrupted;
 	o.jobs = a.jobs;
+	o.depth = a.depth;
+	o.preemptionBound = a.preemptionBound;
 	o.preset = a.preset;
 	if (a.guardsOffGiven)
 		o.guardsOff = a.guardsOff;

@@ -28,6 +28,8 @@ struct RunArgs {
 	std::optional<std::uint64_t> seed, maxExecutions, maxSteps;
 	double timeBudget = 0;
 	unsigned jobs = 0;
+	unsigned depth = 3;
+	std::optional<unsigned> preemptionBound;
 	std::optional<std::string> preset;
 	std::vector<std::string> guardsOff;
 	bool guardsOffGiven = false;

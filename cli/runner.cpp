@@ -23,9 +23,9 @@ SubtreeStrategyFactory exhaustiveStrategy(const std::string &name)
 		return [](std::vector<Branch> p) { return makeSleepSetStrategy(std::move(p)); };
 	if (name == "dpor")
 		return [](std::vector<Branch> p) { return makeDporStrategy(std::move(p)); };
-	if (name == "random")
+	if (name == "random" || name == "pct")
 		return nullptr;
-	throw std::invalid_argument("unknown strategy \"" + name + "\"; allowed: dpor, dfs, sleepset, random");
+	throw std::invalid_argument("unknown strategy \"" + name + "\"; allowed: dpor, dfs, sleepset, random, pct");
 }
 
 bool isLockdepFinding(const std::string &invariant)
@@ -154,9 +154,27 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 	eo.progress = opt.progress;
 	eo.interrupt = opt.interrupt;
 	unsigned jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
+	if (opt.preemptionBound && run.strategy != "dfs")
+		throw std::invalid_argument("--preemption-bound works with --strategy dfs (bounded DPOR "
+					    "is not implemented yet)");
+	std::unique_ptr<Strategy> sequential;
+	if (run.strategy == "pct") {
+		/* PCT learns k from earlier executions: one worker. */
+		sequential = makePctStrategy(run.seed, opt.depth);
+		run.strategy = fmt::format("pct(depth {})", opt.depth);
+	} else if (opt.preemptionBound) {
+		sequential = makeIterativeBoundingStrategy(*opt.preemptionBound);
+		run.strategy = fmt::format("dfs(preemption bound 0..{})", *opt.preemptionBound);
+	}
+	if (sequential) {
+		jobs = 1;
+		auto program = factory();
+		run.result = explore(*program, *sequential, eo);
+	} else {
+		run.result = subtree ? exploreExhaustiveParallel(factory, subtree, run.strategy == "dfs", eo, jobs)
+				     : exploreRandomParallel(factory, run.seed, eo, jobs);
+	}
 	run.jobs = jobs;
-	run.result = subtree ? exploreExhaustiveParallel(factory, subtree, run.strategy == "dfs", eo, jobs)
-			     : exploreRandomParallel(factory, run.seed, eo, jobs);
 
 	auto traceOf = [&](const Counterexample &cx) {
 		std::vector<checker::LockDepEdge> before;

@@ -33,6 +33,10 @@ struct RunOptions {
 	const std::atomic<bool> *interrupt = nullptr;
 	/* Worker threads; 0 = one per core. Results do not depend on it. */
 	unsigned jobs = 0;
+	/* PCT's bug depth (--strategy pct). */
+	unsigned depth = 3;
+	/* With dfs: iterative context bounding 0, 1, ... up to this bound. */
+	std::optional<unsigned> preemptionBound;
 };
 
 inline constexpr const char *kDefaultStrategy = "dpor";

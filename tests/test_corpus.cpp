@@ -104,3 +104,66 @@ TEST_CASE("replay: a tampered schedule is reported as a divergence, not a pass",
 	CHECK_FALSE(replay.reproduced);
 	CHECK_FALSE(replay.divergence.empty());
 }
+
+namespace {
+
+std::string verdict(const cli::ScenarioRun &r)
+{
+	std::string v = r.result.harmful ? "harmful " + r.result.harmful->finding.invariant : "clean";
+	for (const auto &b : r.result.benign)
+		v += " benign " + b.finding.invariant;
+	return v;
+}
+
+} // namespace
+
+TEST_CASE("corpus: dpor, dpor on 2 workers and sleep sets give the same verdicts", "[corpus][parallel]")
+{
+	for (const auto &file : library()) {
+		auto sc = load(file);
+		cli::RunOptions dpor1, dpor2, sleep;
+		dpor1.jobs = 1;
+		dpor2.jobs = 2;
+		sleep.strategy = "sleepset";
+		sleep.jobs = 1;
+		auto a = cli::runScenario(sc, dpor1);
+		auto b = cli::runScenario(sc, dpor2);
+		auto c = cli::runScenario(sc, sleep);
+		INFO(file.filename().string());
+		CHECK(verdict(a) == verdict(b));
+		CHECK(verdict(a) == verdict(c));
+		/* Exhaustive counts do not depend on the number of workers. */
+		CHECK(a.result.stats.executions == b.result.stats.executions);
+		CHECK(a.result.stats.complete == b.result.stats.complete);
+		if (a.result.stats.exhausted)
+			CHECK(a.result.stats.complete == c.result.stats.complete);
+	}
+}
+
+TEST_CASE("corpus: bound 2 and PCT depth 2 find Seed E", "[corpus][bounded][pct]")
+{
+	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-unprotected.json");
+	cli::RunOptions bounded;
+	bounded.strategy = "dfs";
+	bounded.preemptionBound = 2;
+	auto r = cli::runScenario(sc, bounded);
+	REQUIRE(r.result.harmful.has_value());
+	CHECK(r.result.harmful->finding.invariant == "rmap-walk-lock");
+	/* Bound 0 runs each thread alone: no race. */
+	bounded.preemptionBound = 0;
+	CHECK_FALSE(cli::runScenario(sc, bounded).result.harmful.has_value());
+
+	for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+		cli::RunOptions pct;
+		pct.strategy = "pct";
+		pct.depth = 2;
+		pct.seed = seed;
+		pct.maxExecutions = 1000;
+		auto p = cli::runScenario(sc, pct);
+		INFO("seed " << seed);
+		REQUIRE(p.result.harmful.has_value());
+		CHECK(p.result.harmful->finding.invariant == "rmap-walk-lock");
+		/* Its trace replays. */
+		CHECK(cli::replayTrace(*p.harmfulTrace).reproduced);
+	}
+}

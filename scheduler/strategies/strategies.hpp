@@ -37,4 +37,34 @@ bool raceDependent(const Access &a, const Access &b);
  */
 std::unique_ptr<Strategy> makeRandomStrategy(std::uint64_t seed, std::uint64_t first = 0);
 
+/*
+ * PCT (Burckhardt et al., ASPLOS 2010): random task priorities plus
+ * depth - 1 random priority change points per execution. Finds a bug of
+ * depth d (with d == depth) in one execution with probability at least
+ * 1 / (n * k^(d - 1)), n tasks, k steps; see docs/pct.md. depth >= 1.
+ */
+std::unique_ptr<Strategy> makePctStrategy(std::uint64_t seed, unsigned depth);
+
+/* A preemption-bounded search, which says where it is (for reports and tests). */
+class PreemptionBoundedStrategy : public Strategy {
+public:
+	/* The preemption bound of the executions being explored now. */
+	virtual unsigned currentBound() const = 0;
+	/* Preemptions in the current execution so far. */
+	virtual unsigned preemptions() const = 0;
+};
+
+/*
+ * DFS over the executions with at most `bound` preemptions (Musuvathi and
+ * Qadeer, PLDI 2007). A preemption is a switch away from the task that ran
+ * the last step while it is still enabled; switching when it blocked or
+ * finished is free.
+ */
+std::unique_ptr<PreemptionBoundedStrategy> makeBoundedDfsStrategy(unsigned bound);
+/*
+ * Iterative context bounding as in CHESS: the executions with exactly 0
+ * preemptions, then exactly 1, ... up to maxBound; each execution runs once.
+ */
+std::unique_ptr<PreemptionBoundedStrategy> makeIterativeBoundingStrategy(unsigned maxBound);
+
 } // namespace mmrace
