@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 
 	if (schedulingOnly)
 		return 0;
-	std::printf("\n== library scenarios (each strategy bounded to %s)\n",
+	std::printf("\n== library scenarios, one worker (each strategy bounded to %s)\n",
 		    quick ? "2 s" : "20 s");
 	std::printf("%-32s %-9s %10s %10s %10s %12s %8s %s\n", "scenario", "strategy", "executions",
 		    "pruned", "steps", "steps/s", "exec/s", "verdict");
@@ -115,9 +115,10 @@ int main(int argc, char **argv)
 		if (!std::holds_alternative<scenarios::Scenario>(loaded))
 			continue;
 		const auto &sc = std::get<scenarios::Scenario>(loaded);
-		for (const char *strategy : {"sleepset", "dfs"}) {
+		for (const char *strategy : {"dpor", "sleepset", "dfs"}) {
 			cli::RunOptions o;
 			o.strategy = strategy;
+			o.jobs = 1;
 			o.timeBudgetSeconds = quick ? 2 : 20;
 			auto r = cli::runScenario(sc, o);
 			const auto &s = r.result.stats;
@@ -133,6 +134,31 @@ int main(int argc, char **argv)
 				    s.seconds > 0 ? static_cast<double>(s.executions) / s.seconds : 0.0,
 				    verdict.c_str());
 		}
+	}
+
+	/* The largest exhaustive run in the library, on 1 and 2 workers. */
+	std::printf("\n== parallel exploration: seed-e-two-folios, dpor (median of 3)\n");
+	auto loaded = scenarios::loadScenarioFile((root / "scenarios/library/seed-e-two-folios.json").string());
+	if (std::holds_alternative<scenarios::Scenario>(loaded)) {
+		const auto &sc = std::get<scenarios::Scenario>(loaded);
+		double wall[3] = {0, 0, 0};
+		for (unsigned jobs : {1u, 2u}) {
+			std::vector<double> t;
+			std::uint64_t executions = 0;
+			for (int i = 0; i < 3; ++i) {
+				cli::RunOptions o;
+				o.jobs = jobs;
+				auto t0 = Clock::now();
+				auto r = cli::runScenario(sc, o);
+				t.push_back(seconds(t0, Clock::now()));
+				executions = r.result.stats.executions;
+			}
+			std::sort(t.begin(), t.end());
+			wall[jobs] = t[1];
+			std::printf("--jobs %u  %8.3f s  %llu executions\n", jobs, t[1],
+				    static_cast<unsigned long long>(executions));
+		}
+		std::printf("speedup   %8.2f x\n", wall[1] / wall[2]);
 	}
 	return 0;
 }
