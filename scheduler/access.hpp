@@ -54,15 +54,25 @@ constexpr bool isWriteLike(AccessKind k)
 	return k != AccessKind::Read && k != AccessKind::Local;
 }
 
+constexpr bool isSharedLockOp(AccessKind k)
+{
+	return k == AccessKind::AcquireShared || k == AccessKind::TryAcquireShared ||
+	       k == AccessKind::ReleaseShared;
+}
+
 /*
  * Two steps of different tasks are dependent when they touch a common object
  * and at least one of them writes it. Every operation on a lock (including a
- * failed trylock and a shared acquisition) counts as a write of the lock: the
- * order of two lock operations can change what either of them observes.
+ * failed trylock) counts as a write of the lock: the order of two lock
+ * operations can change what either of them observes. The exception is two
+ * shared (reader) operations on one rwsem: they commute, and neither can
+ * disable the other.
  */
 constexpr bool dependent(const Access &a, const Access &b)
 {
 	if (a.kind == AccessKind::Local || b.kind == AccessKind::Local)
+		return false;
+	if (isSharedLockOp(a.kind) && isSharedLockOp(b.kind))
 		return false;
 	bool common = (a.object != kNoObject && (a.object == b.object || a.object == b.object2)) ||
 		      (a.object2 != kNoObject && (a.object2 == b.object || a.object2 == b.object2));

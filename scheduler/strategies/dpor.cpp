@@ -10,7 +10,7 @@
  *
  * Locks: happens-before and races use raceDependent(), in which a release
  * does not race with a blocking acquisition (the acquisition could never be
- * moved before it) and shared acquisitions commute; the acquisitions
+ * moved before it); the acquisitions
  * themselves race, so every acquisition order is explored. When the chosen
  * initial is not enabled at E' (it waits for a lock held there), every
  * enabled task is added instead, as in Flanagan and Godefroid's DPOR.
@@ -66,8 +66,6 @@ bool raceDependent(const Access &a, const Access &b)
 	if ((isRelease(a.kind) && isBlocking(b.kind)) || (isRelease(b.kind) && isBlocking(a.kind)))
 		return false;
 	if (isRelease(a.kind) && isRelease(b.kind))
-		return false;
-	if (a.kind == AccessKind::AcquireShared && b.kind == AccessKind::AcquireShared)
 		return false;
 	return true;
 }
