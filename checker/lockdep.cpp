@@ -12,7 +12,7 @@ namespace mmrace::checker {
 using model::HeldLock;
 using model::Lock;
 
-LockDep::Node LockDep::node(const Lock &l, int subclass)
+int LockDep::node(const Lock &l, int subclass)
 {
 	return static_cast<int>(l.lockClass()) * 8 + subclass;
 }

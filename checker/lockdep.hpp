@@ -51,6 +51,10 @@ public:
 	 * the run; seq() is the number of edges ever added.
 	 */
 	std::uint64_t beginExecution() { return ++executions_; }
+
+	/* Graph node of a lock class and nesting subclass (< kNodes). */
+	static int node(const model::Lock &l, int subclass);
+	static constexpr int kNodes = static_cast<int>(model::LockClass::Count) * 8;
 	std::uint64_t seq() const;
 
 	/*
@@ -66,7 +70,6 @@ private:
 	using Node = int;
 	using Edge = LockDepEdge;
 
-	static Node node(const model::Lock &l, int subclass);
 	static std::string nodeName(Node n);
 	/* Edges of a path from `from` to `to`, empty if none. */
 	std::vector<const Edge *> path(Node from, Node to) const;

@@ -130,6 +130,12 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 			}
 			if (!lockdepOn_)
 				break;
+			const int next = LockDep::node(*e.lock, e.subclass);
+			bool known = true;
+			for (const HeldLock &h : w.held[e.task])
+				known &= knownEdges_.test(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes + next);
+			if (known)
+				break;
 			if (auto f = lockdep_->acquiring(who, step, lockdepExecution_, *e.lock, e.subclass,
 							 e.label, w.held[e.task])) {
 				for (StepRef &s : f->steps)
@@ -137,6 +143,9 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 				/* What a re-run needs: the graph as it was at this point. */
 				f->context = {lockdep_->seq(), lockdepExecution_};
 				exec.report(std::move(*f));
+			} else {
+				for (const HeldLock &h : w.held[e.task])
+					knownEdges_.set(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes + next);
 			}
 			break;
 		}

@@ -9,6 +9,7 @@
  * lives as long as this object: it accumulates over the whole run.
  */
 
+#include <bitset>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,6 +72,13 @@ private:
 	bool lockdepOn_ = true;
 	std::uint64_t executions_ = 0;
 	std::uint64_t lockdepExecution_ = 0;	/* this execution's id in lockdep_ */
+	/*
+	 * Dependencies this program knows the shared graph has. Edges are never
+	 * removed and a cycle is caught when its last edge is added, so an
+	 * acquisition adding only known edges needs no check (lockdep's chain
+	 * cache) and takes no lock: parallel workers do not serialise on it.
+	 */
+	std::bitset<LockDep::kNodes * LockDep::kNodes> knownEdges_;
 	bool tracing_ = false;
 	std::vector<StepInfo> stepLog_;
 	/* Last step that wrote each folio's mapping or index (for reports). */

@@ -7,7 +7,8 @@
  *
  * Exhaustive strategies: the top of the tree is expanded first, with sleep
  * sets (plain DFS: without), down to a depth chosen from the program alone
- * (the first depth giving at least kSplitTarget subtrees); each subtree is
+ * (the first depth giving at least kSplitTarget subtrees, enough for
+ * two workers to balance); each subtree is
  * then explored by its own instance of the strategy, the subtrees handed out
  * in order from a shared counter (work stealing). DPOR's race analysis does
  * not reach into the expanded top, which is explored fully anyway. Results
@@ -28,8 +29,8 @@
 
 namespace mmrace {
 
-inline constexpr std::size_t kSplitTarget = 8;
-inline constexpr std::size_t kSplitMaxDepth = 8;
+inline constexpr std::size_t kSplitTarget = 32;
+inline constexpr std::size_t kSplitMaxDepth = 16;
 
 using ProgramFactory = std::function<std::unique_ptr<Program>()>;
 using SubtreeStrategyFactory = std::function<std::unique_ptr<Strategy>(std::vector<Branch> prefix)>;
