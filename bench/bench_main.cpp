@@ -11,12 +11,14 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "cli/runner.hpp"
 #include "scheduler/execution.hpp"
 #include "scheduler/explorer.hpp"
+#include "scheduler/programs/classic.hpp"
 #include "scheduler/strategies/strategies.hpp"
 
 using namespace mmrace;
@@ -135,6 +137,47 @@ int main(int argc, char **argv)
 				    verdict.c_str());
 		}
 	}
+
+	/* Classic DPOR benchmarks: DFS (bounded) against sleep sets and DPOR. */
+	std::printf("\n== classic benchmarks: executions (complete/total), each bounded to %s\n",
+		    quick ? "5 s" : "60 s");
+	std::printf("%-16s %10s %24s %24s %24s\n", "program", "traces", "dfs", "sleepset", "dpor");
+	struct Case {
+		const char *name;
+		std::function<std::unique_ptr<programs::ClassicProgram>()> make;
+	};
+	std::vector<Case> cases;
+	for (int n : {1, 2, 3, 4, 5, 6, 8})
+		cases.push_back({"lastzero", [n] { return programs::makeLastZero(n); }});
+	for (int n : {2, 4, 8, 10})
+		cases.push_back({"readers", [n] { return programs::makeReaders(n); }});
+	for (int n : {12, 15})
+		cases.push_back({"indexer", [n] { return programs::makeIndexer(n); }});
+	for (int n : {14, 16})
+		cases.push_back({"filesystem", [n] { return programs::makeFilesystem(n); }});
+	for (int n : {1, 2, 3})
+		cases.push_back({"opt_lock", [n] { return programs::makeOptLock(n); }});
+	for (const Case &c : cases) {
+		std::string cells[3];
+		std::string label;
+		std::uint64_t known = 0;
+		int i = 0;
+		for (auto make : {makeDfsStrategy, makeSleepSetStrategy, makeDporStrategy}) {
+			auto p = c.make();
+			label = p->name();
+			known = p->knownTraces().value_or(0);
+			auto s = make({});
+			ExploreOptions o;
+			o.timeBudgetSeconds = quick ? 5 : 60;
+			auto r = explore(*p, *s, o);
+			cells[i++] = std::to_string(r.stats.complete) + "/" + std::to_string(r.stats.executions) +
+				     (r.stats.exhausted ? "" : "+") +
+				     (r.stats.seconds >= 0.01 ? " " + std::to_string(static_cast<int>(r.stats.seconds * 1000)) + "ms" : "");
+		}
+		std::printf("%-16s %10llu %24s %24s %24s\n", label.c_str(), static_cast<unsigned long long>(known),
+			    cells[0].c_str(), cells[1].c_str(), cells[2].c_str());
+	}
+	std::printf("(\"+\": stopped by the time bound)\n");
 
 	/* The largest exhaustive run in the library, on 1 and 2 workers. */
 	std::printf("\n== parallel exploration: seed-e-two-folios, dpor (median of 3)\n");

@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The classic DPOR benchmarks and random programs against the exhaustive
+ * strategies: sleep sets must explore exactly one complete execution per
+ * Mazurkiewicz trace (the published optimal-DPOR counts, and the count that
+ * plain DFS gives once its executions are grouped into traces), and reach
+ * the same final states as plain DFS.
+ */
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "scheduler/explorer.hpp"
+#include "scheduler/programs/classic.hpp"
+#include "scheduler/programs/random_program.hpp"
+#include "scheduler/programs/shared.hpp"
+#include "scheduler/programs/trace_classes.hpp"
+#include "scheduler/strategies/strategies.hpp"
+
+using namespace mmrace;
+using namespace mmrace::programs;
+
+namespace
+{
+
+/*
+ * ASan builds switch fibers through ucontext, which costs a system call a
+ * switch: the largest cases (about 10^5 executions) stay in the plain build.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kLargeCases = false;
+#else
+constexpr bool kLargeCases = true;
+#endif
+
+struct Run {
+	ExploreStats stats;
+	bool harmful = false;
+	std::set<std::string> finals;
+	std::set<std::string> traces;
+	std::set<std::string> readsFrom;
+};
+
+Run runWith(ObservedProgram &p, std::unique_ptr<Strategy> strategy)
+{
+	p.clearFinalStates();
+	TraceClasses classes(p);
+	ExploreResult r = explore(classes, *strategy, {});
+	return {r.stats, r.harmful.has_value(), p.finalStates(), classes.traces(),
+		classes.readsFromClasses()};
+}
+
+/* Sleep sets on p: exhaustive, clean, one complete execution per trace. */
+Run sleepSets(ObservedProgram &p)
+{
+	Run r = runWith(p, makeSleepSetStrategy());
+	INFO(p.name());
+	CHECK(r.stats.exhausted);
+	CHECK_FALSE(r.harmful);
+	CHECK(r.stats.complete + r.stats.pruned == r.stats.executions);
+	/* No two complete executions are the same trace. */
+	CHECK(r.traces.size() == r.stats.complete);
+	return r;
+}
+
+Run dfs(ObservedProgram &p)
+{
+	Run r = runWith(p, makeDfsStrategy());
+	INFO(p.name());
+	CHECK(r.stats.exhausted);
+	CHECK_FALSE(r.harmful);
+	CHECK(r.stats.pruned == 0);
+	return r;
+}
+
+/* Both strategies agree on final states and traces. */
+void compareWithDfs(ObservedProgram &p)
+{
+	Run full = dfs(p);
+	Run reduced = sleepSets(p);
+	INFO(p.name());
+	CHECK(reduced.finals == full.finals);
+	CHECK(reduced.traces == full.traces);
+	CHECK(reduced.stats.complete == full.traces.size());
+}
+
+std::uint64_t factorial(int n)
+{
+	return n <= 1 ? 1 : static_cast<std::uint64_t>(n) * factorial(n - 1);
+}
+
+} // namespace
+
+TEST_CASE("lastzero: sleep sets explore the optimal 2, 5, 12, 28, 64 executions", "[classic]")
+{
+	const std::uint64_t expected[] = {2, 5, 12, 28, 64};
+	for (int n = 1; n <= 5; ++n) {
+		auto p = makeLastZero(n);
+		Run r = sleepSets(*p);
+		INFO(p->name());
+		CHECK(r.stats.complete == expected[n - 1]);
+		CHECK(p->knownTraces() == expected[n - 1]);
+		/* Every trace ends differently here (the reader's stop index and
+		 * the array tell the write/read orders apart). */
+		CHECK(r.finals.size() == expected[n - 1]);
+	}
+}
+
+TEST_CASE("readers: sleep sets explore 2^n executions", "[classic]")
+{
+	for (int n = 1; n <= 8; ++n) {
+		auto p = makeReaders(n);
+		Run r = sleepSets(*p);
+		INFO(p->name());
+		CHECK(r.stats.complete == std::uint64_t{1} << n);
+		CHECK(p->knownTraces() == std::uint64_t{1} << n);
+		CHECK(r.finals.size() == std::uint64_t{1} << n);
+	}
+}
+
+TEST_CASE("indexer: no collisions below 12 threads, 8 traces per colliding pair", "[classic]")
+{
+	for (int n = 1; n <= 5; ++n) {
+		auto p = makeIndexer(n);
+		Run r = sleepSets(*p);
+		INFO(p->name());
+		CHECK(r.stats.complete == 1);
+		CHECK(p->knownTraces() == 1u);
+	}
+	/*
+	 * indexer(12..14) with the threads that collide no others dropped
+	 * (they are independent of everything): 8, 64, 512 as published for
+	 * the full programs. Thread 1 alongside 0 and 11 changes nothing.
+	 */
+	CHECK(makeIndexer(12)->knownTraces() == 8u);
+	CHECK(makeIndexer(15)->knownTraces() == 4096u);
+	auto pair = makeIndexerThreads({0, 11});
+	CHECK(sleepSets(*pair).stats.complete == 8);
+	auto pairAndOne = makeIndexerThreads({0, 1, 11});
+	CHECK(sleepSets(*pairAndOne).stats.complete == 8);
+	auto two = makeIndexerThreads({0, 1, 11, 12});
+	CHECK(sleepSets(*two).stats.complete == 64);
+	if (kLargeCases) {
+		auto three = makeIndexerThreads({0, 1, 2, 11, 12, 13});
+		CHECK(sleepSets(*three).stats.complete == 512);
+	}
+}
+
+TEST_CASE("filesystem: one trace below 14 threads, doubling per colliding pair", "[classic]")
+{
+	for (int n = 1; n <= 4; ++n) {
+		auto p = makeFilesystem(n);
+		Run r = sleepSets(*p);
+		INFO(p->name());
+		CHECK(r.stats.complete == 1);
+		CHECK(p->knownTraces() == 1u);
+	}
+	/* filesystem(14), (15), (16) reduced to their colliding threads. */
+	CHECK(makeFilesystem(14)->knownTraces() == 2u);
+	CHECK(makeFilesystem(16)->knownTraces() == 8u);
+	CHECK(makeFilesystem(19)->knownTraces() == 64u);
+	auto pair = makeFilesystemThreads({0, 13});
+	Run r = sleepSets(*pair);
+	CHECK(r.stats.complete == 2);
+	CHECK(r.finals ==
+	      std::set<std::string>{"inode: 0=1 13=2 busy: 0 1", "inode: 0=2 13=1 busy: 0 1"});
+	CHECK(sleepSets(*makeFilesystemThreads({0, 1, 13})).stats.complete == 2);
+	CHECK(sleepSets(*makeFilesystemThreads({0, 1, 13, 14})).stats.complete == 4);
+	if (kLargeCases)
+		CHECK(sleepSets(*makeFilesystemThreads({0, 1, 2, 13, 14, 15})).stats.complete == 8);
+}
+
+TEST_CASE("opt_lock: Mazurkiewicz traces, and Nidhugg's reads-from counts 19 and 31", "[classic]")
+{
+	/*
+	 * Nidhugg's reference results (19 for n = 2, 31 for n = 3) come from
+	 * its --rf mode, which counts reads-from classes; both threads write x
+	 * and y, so there are more traces than that.
+	 */
+	const std::uint64_t traces[] = {10, 42, 126};
+	const std::uint64_t readsFrom[] = {7, 19, 31};
+	for (int n = 1; n <= 3; ++n) {
+		auto p = makeOptLock(n);
+		Run full = dfs(*p);
+		Run reduced = sleepSets(*p);
+		INFO(p->name());
+		CHECK(full.traces.size() == traces[n - 1]);
+		CHECK(full.readsFrom.size() == readsFrom[n - 1]);
+		CHECK(reduced.stats.complete == traces[n - 1]);
+		CHECK(p->knownTraces() == traces[n - 1]);
+		CHECK(reduced.finals == full.finals);
+		CHECK(reduced.readsFrom == full.readsFrom);
+	}
+}
+
+TEST_CASE("dfs: interleaving counts derived by hand", "[classic][dfs]")
+{
+	/* readers(n): n + 1 single-step threads, all orders. */
+	for (int n = 1; n <= 4; ++n) {
+		auto p = makeReaders(n);
+		INFO(p->name());
+		CHECK(dfs(*p).stats.complete == factorial(n + 1));
+	}
+	/*
+	 * lastzero(1): the writer reads array[0] then writes array[1]. The
+	 * reader's read of array[1] comes before the write (2 slots: 1 step,
+	 * stops) or after it (then it also reads array[0]: 1 order).
+	 */
+	CHECK(dfs(*makeLastZero(1)).stats.complete == 3);
+	/* One thread: one execution. */
+	CHECK(dfs(*makeIndexer(1)).stats.complete == 1);
+	CHECK(dfs(*makeFilesystem(1)).stats.complete == 1);
+	/*
+	 * Threads that share nothing (and never block): every merge of their
+	 * step sequences. indexer: 4 CASes a thread, no retries below 12
+	 * threads; filesystem: lock inode, read it, lock block, read busy,
+	 * mark busy, set inode, unlock block, unlock inode (8 steps).
+	 */
+	CHECK(dfs(*makeIndexer(2)).stats.complete == 70); /* 8!/(4!4!) */
+	if (kLargeCases)
+		CHECK(dfs(*makeIndexer(3)).stats.complete == 34650); /* 12!/(4!4!4!) */
+	CHECK(dfs(*makeFilesystem(2)).stats.complete == 12870);	     /* 16!/(8!8!) */
+}
+
+TEST_CASE("dfs and sleep sets reach the same final states on the classics", "[classic]")
+{
+	for (int n = 1; n <= 3; ++n)
+		compareWithDfs(*makeLastZero(n));
+	for (int n = 1; n <= 4; ++n)
+		compareWithDfs(*makeReaders(n));
+	for (int n = 1; n <= 2; ++n)
+		compareWithDfs(*makeOptLock(n));
+	compareWithDfs(*makeIndexer(2));
+	compareWithDfs(*makeIndexerThreads({0, 11}));
+	compareWithDfs(*makeFilesystem(2));
+	compareWithDfs(*makeFilesystemThreads({0, 13}));
+}
+
+TEST_CASE("random programs: dfs and sleep sets agree on 200 programs", "[random-program]")
+{
+	RandomProgramOptions options;
+	options.maxInterleavings = kLargeCases ? 5000 : 1000;
+	std::uint64_t withLocks = 0, withBranches = 0, multiTrace = 0;
+	for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+		auto p = makeRandomProgram(seed, options);
+		INFO(describe(p->spec()));
+		REQUIRE(interleavingBound(p->spec()) <= options.maxInterleavings);
+		Run full = dfs(*p);
+		Run reduced = sleepSets(*p);
+		CHECK(full.stats.complete <= interleavingBound(p->spec()));
+		CHECK(reduced.finals == full.finals);
+		CHECK(reduced.traces == full.traces);
+		CHECK(reduced.stats.complete == full.traces.size());
+		std::string text = describe(p->spec());
+		withLocks += p->spec().mutexes > 0 && text.find("lock(") != std::string::npos;
+		withBranches += text.find("if (r ==") != std::string::npos;
+		multiTrace += full.traces.size() > 1;
+	}
+	/* The property is only as good as the programs exercise it. */
+	CHECK(withLocks >= 40);
+	CHECK(withBranches >= 40);
+	CHECK(multiTrace >= 150);
+}
+
+TEST_CASE("random programs: a seed determines the program; options are respected",
+	  "[random-program]")
+{
+	RandomProgramOptions options;
+	CHECK(describe(generateRandomProgram(5, options)) ==
+	      describe(generateRandomProgram(5, options)));
+	CHECK(describe(generateRandomProgram(5, options)) !=
+	      describe(generateRandomProgram(6, options)));
+	for (std::uint64_t seed = 0; seed < 500; ++seed) {
+		RandomProgramSpec s = generateRandomProgram(seed, options);
+		INFO(describe(s));
+		CHECK(s.threads.size() >= 2);
+		CHECK(s.threads.size() <= 4);
+		CHECK(s.vars >= 2);
+		CHECK(s.vars <= 3);
+		CHECK(s.mutexes >= 0);
+		CHECK(s.mutexes <= 2);
+		for (const auto &t : s.threads) {
+			CHECK(maxSteps(t) >= 2);
+			CHECK(maxSteps(t) <= 6);
+		}
+	}
+	options.maxInterleavings = 100;
+	for (std::uint64_t seed = 0; seed < 100; ++seed)
+		CHECK(interleavingBound(generateRandomProgram(seed, options)) <= 100);
+}
+
+TEST_CASE("random programs with locks never deadlock, even unreduced", "[random-program]")
+{
+	RandomProgramOptions options;
+	options.minMutexes = 2;
+	options.maxInterleavings = kLargeCases ? 3000 : 1000;
+	for (std::uint64_t seed = 1000; seed < 1040; ++seed) {
+		auto p = makeRandomProgram(seed, options);
+		INFO(describe(p->spec()));
+		Run r = dfs(*p);
+		CHECK(r.stats.complete == r.stats.executions);
+	}
+}
+
+namespace
+{
+
+/* Records every step's access. */
+struct Recorder : ObservedProgram {
+	std::function<void(Execution &, ObjectIds &)> body;
+	std::vector<Access> steps;
+	ObjectIds ids;
+	void setUp(Execution &e) override
+	{
+		ids.reset();
+		steps.clear();
+		body(e, ids);
+	}
+	void afterStep(Execution &, const Step &step) override { steps.push_back(step.access); }
+	std::string name() const override { return "recorder"; }
+};
+
+} // namespace
+
+TEST_CASE("shared blocks: one point per operation with the right access kind", "[shared]")
+{
+	Recorder p;
+	std::vector<ObjectId> seen;
+	std::vector<int> results;
+	std::unique_ptr<Mutex> m;
+	p.body = [&](Execution &e, ObjectIds &ids) {
+		seen.clear();
+		results.clear();
+		auto x = std::make_shared<SharedInt>(ids, 5);
+		m = std::make_unique<Mutex>(ids, "m");
+		seen = {x->id(), m->id()};
+		e.spawn("t", [&e, x, &results, &m] {
+			results.push_back(x->load(e));
+			x->store(e, 7);
+			results.push_back(x->fetchAdd(e, 3));
+			int expected = 0;
+			results.push_back(x->compareExchange(e, expected, 1)); /* fails */
+			results.push_back(expected);
+			expected = 10;
+			results.push_back(x->compareExchange(e, expected, 11));
+			m->lock(e);
+			results.push_back(m->tryLock(e)); /* held: fails */
+			m->unlock(e);
+			results.push_back(m->tryLock(e));
+			m->unlock(e);
+			results.push_back(x->peek());
+		});
+	};
+	auto s = makeDfsStrategy();
+	auto r = explore(p, *s, {});
+	CHECK(r.stats.complete == 1);
+	CHECK(seen == std::vector<ObjectId>{1, 2});
+	CHECK(results == std::vector<int>{5, 7, 0, 10, 1, 0, 1, 11});
+	using K = AccessKind;
+	std::vector<K> kinds;
+	for (const Access &a : p.steps)
+		kinds.push_back(a.kind);
+	CHECK(kinds == std::vector<K>{K::Read, K::Write, K::ReadModifyWrite, K::ReadModifyWrite,
+				      K::ReadModifyWrite, K::Acquire, K::TryAcquire, K::Release,
+				      K::TryAcquire, K::Release});
+	REQUIRE(p.steps.size() == 10);
+	CHECK(p.steps[5].sync == m.get());
+	CHECK(p.steps[6].sync == nullptr);
+	CHECK(p.steps[0].object == 1);
+	CHECK(p.steps[5].object == 2);
+}
+
+TEST_CASE("shared blocks: a held mutex blocks; unlocking another's mutex throws", "[shared]")
+{
+	Recorder p;
+	std::unique_ptr<Mutex> m;
+	std::unique_ptr<SharedInt> x;
+	p.body = [&](Execution &e, ObjectIds &ids) {
+		m = std::make_unique<Mutex>(ids, "m");
+		x = std::make_unique<SharedInt>(ids, 0);
+		for (int t = 0; t < 2; ++t)
+			e.spawn("t" + std::to_string(t), [&] {
+				m->lock(e);
+				int v = x->load(e);
+				x->store(e, v + 1);
+				m->unlock(e);
+			});
+	};
+	auto s = makeDfsStrategy();
+	auto r = explore(p, *s, {});
+	/* Lock sections never interleave: x always ends at 2. Of the 8!/(4!4!)
+	 * orders only the 2 with whole sections survive blocking. */
+	CHECK(r.stats.complete == 2);
+	CHECK(x->peek() == 2);
+
+	Recorder bad;
+	std::unique_ptr<Mutex> owned;
+	bad.body = [&](Execution &e, ObjectIds &ids) {
+		owned = std::make_unique<Mutex>(ids, "m");
+		e.spawn("a", [&] { owned->unlock(e); });
+	};
+	auto s2 = makeDfsStrategy();
+	CHECK_THROWS_WITH(explore(bad, *s2, {}), Catch::Contains("does not hold it"));
+}
+
+namespace
+{
+
+/* DPOR on p: exhaustive, clean, one complete execution per trace. */
+Run dpor(ObservedProgram &p)
+{
+	Run r = runWith(p, makeDporStrategy());
+	INFO(p.name());
+	CHECK(r.stats.exhausted);
+	CHECK_FALSE(r.harmful);
+	CHECK(r.traces.size() == r.stats.complete);
+	return r;
+}
+
+} // namespace
+
+TEST_CASE("dpor: lastzero explores exactly 2, 5, 12, 28, 64 complete executions", "[classic][dpor]")
+{
+	const std::uint64_t expected[] = {2, 5, 12, 28, 64};
+	for (int n = 1; n <= 5; ++n) {
+		auto p = makeLastZero(n);
+		Run r = dpor(*p);
+		INFO("lastzero(" << n << ")");
+		CHECK(r.stats.complete == expected[n - 1]);
+		/* Fewer executions than sleep sets alone. */
+		Run s = sleepSets(*p);
+		CHECK(r.stats.executions <= s.stats.executions);
+		CHECK(r.finals == s.finals);
+	}
+}
+
+TEST_CASE("dpor: readers(n) explores exactly 2^n complete executions, none pruned", "[classic][dpor]")
+{
+	for (int n = 1; n <= 8; ++n) {
+		auto p = makeReaders(n);
+		Run r = dpor(*p);
+		INFO("readers(" << n << ")");
+		CHECK(r.stats.complete == (std::uint64_t{1} << n));
+		CHECK(r.stats.pruned == 0);
+	}
+}
+
+TEST_CASE("dpor: the colliding indexer and filesystem threads", "[classic][dpor]")
+{
+	auto a = makeIndexerThreads({0, 11});
+	CHECK(dpor(*a).stats.complete == 8);
+	auto b = makeIndexerThreads({0, 1, 11, 12});
+	CHECK(dpor(*b).stats.complete == 64);
+	auto c = makeFilesystemThreads({0, 13});
+	CHECK(dpor(*c).stats.complete == 2);
+	auto d = makeFilesystemThreads({0, 1, 13, 14});
+	CHECK(dpor(*d).stats.complete == 4);
+	auto e = makeOptLock(2);
+	CHECK(dpor(*e).stats.complete == 42);
+}
+
+TEST_CASE("random programs: dpor reaches DFS's final states and traces on 200 programs",
+	  "[random-program][dpor]")
+{
+	RandomProgramOptions o;
+	o.maxInterleavings = kLargeCases ? 20000 : 2000;
+	for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+		auto p = makeRandomProgram(seed, o);
+		Run full = dfs(*p);
+		Run reduced = dpor(*p);
+		INFO("seed " << seed << "\n" << describe(p->spec()));
+		CHECK(reduced.finals == full.finals);
+		CHECK(reduced.traces == full.traces);
+	}
+}
