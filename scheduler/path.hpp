@@ -16,11 +16,13 @@
  * search leaves out the choices over its bound.
  */
 
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "access.hpp"
 #include "sync_object.hpp"
 
 namespace mmrace {
@@ -44,6 +46,25 @@ struct Branch {
 
 	bool operator==(const Branch &) const = default;
 };
+
+/*
+ * The sleep set below a task branch (Godefroid): the tasks asleep at it and
+ * its siblings explored before the chosen one, minus every task whose
+ * pending step conflicts with the chosen step. `pending(t)` gives a task's
+ * pending access.
+ */
+template<typename Pending>
+TaskMask sleepAfter(const Branch &b, TaskId chosen, Pending pending)
+{
+	const auto &step = pending(chosen);
+	TaskMask next = (b.sleep | b.done) & ~bit(chosen);
+	for (TaskMask m = next; m; m &= m - 1) {
+		auto q = static_cast<TaskId>(std::countr_zero(m));
+		if (dependent(pending(q), step))
+			next &= ~bit(q);
+	}
+	return next;
+}
 
 class Path {
 public:

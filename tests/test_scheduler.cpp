@@ -10,67 +10,12 @@
 #include "scheduler/parallel.hpp"
 #include "scheduler/strategies/strategies.hpp"
 #include "scheduler/strategies/replay.hpp"
+#include "fiber_programs.hpp"
 
 using namespace mmrace;
+using namespace mmrace::testing;
 
 namespace {
-
-/* A blocking mutex for test programs. */
-class TestLock : public SyncObject {
-public:
-	explicit TestLock(ObjectId id, const char *name) : id_(id), name_(name) {}
-
-	void lock(Execution &e, const char *label)
-	{
-		e.point({id_, kNoObject, AccessKind::Acquire, label, this});
-		owner_ = e.current();
-	}
-	void unlock(Execution &e, const char *label)
-	{
-		e.point({id_, kNoObject, AccessKind::Release, label, nullptr});
-		owner_ = kNoTask;
-	}
-	bool canProceed(AccessKind, TaskId) const override { return owner_ == kNoTask; }
-	std::string describeWait(AccessKind) const override
-	{
-		return std::string(name_) + (owner_ == kNoTask ? " (free)" : " (held)");
-	}
-	void holders(void (*emit)(void *, TaskId), void *arg) const override
-	{
-		if (owner_ != kNoTask)
-			emit(arg, owner_);
-	}
-
-private:
-	ObjectId id_;
-	const char *name_;
-	TaskId owner_ = kNoTask;
-};
-
-/* A program given as a setup function; shared state lives in the closure. */
-class FnProgram : public Program {
-public:
-	explicit FnProgram(std::function<void(Execution &)> setup) : setup_(std::move(setup)) {}
-	void setUp(Execution &e) override { setup_(e); }
-	void atEnd(Execution &e) override
-	{
-		if (onEnd)
-			onEnd(e);
-	}
-	std::function<void(Execution &)> onEnd;
-
-private:
-	std::function<void(Execution &)> setup_;
-};
-
-void independentSteps(Execution &e, int k)
-{
-	for (int t = 0; t < 2; ++t)
-		e.spawn("t" + std::to_string(t), [&e, t, k] {
-			for (int i = 0; i < k; ++i)
-				e.point({ObjectId(100 + t), kNoObject, AccessKind::Write, "w", nullptr});
-		});
-}
 
 ExploreResult run(Program &p, std::unique_ptr<Strategy> s, ExploreOptions o = {})
 {
@@ -166,23 +111,8 @@ TEST_CASE("sleep sets: one lock leaves two traces (who acquires first)", "[sleep
 
 TEST_CASE("dfs: ABBA deadlock is found and names both waiters", "[dfs][deadlock]")
 {
-	std::unique_ptr<TestLock> a, b;
-	FnProgram p([&](Execution &e) {
-		a = std::make_unique<TestLock>(1, "A");
-		b = std::make_unique<TestLock>(2, "B");
-		e.spawn("cpu0", [&] {
-			a->lock(e, "lock A");
-			b->lock(e, "lock B");
-			b->unlock(e, "unlock B");
-			a->unlock(e, "unlock A");
-		});
-		e.spawn("cpu1", [&] {
-			b->lock(e, "lock B");
-			a->lock(e, "lock A");
-			a->unlock(e, "unlock A");
-			b->unlock(e, "unlock B");
-		});
-	});
+	auto abba = makeAbba();
+	Program &p = *abba;
 	auto r = run(p, makeDfsStrategy());
 	REQUIRE(r.harmful.has_value());
 	CHECK(r.harmful->outcome == Outcome::Deadlock);
@@ -412,24 +342,8 @@ TEST_CASE("dpor: a lost update is found; final states match DFS", "[dpor]")
 
 TEST_CASE("dpor: ABBA deadlock is found", "[dpor][deadlock]")
 {
-	std::unique_ptr<TestLock> a, b;
-	FnProgram p([&](Execution &e) {
-		a = std::make_unique<TestLock>(1, "A");
-		b = std::make_unique<TestLock>(2, "B");
-		e.spawn("cpu0", [&] {
-			a->lock(e, "lock A");
-			b->lock(e, "lock B");
-			b->unlock(e, "unlock B");
-			a->unlock(e, "unlock A");
-		});
-		e.spawn("cpu1", [&] {
-			b->lock(e, "lock B");
-			a->lock(e, "lock A");
-			a->unlock(e, "unlock A");
-			b->unlock(e, "unlock B");
-		});
-	});
-	auto r = run(p, makeDporStrategy());
+	auto p = makeAbba();
+	auto r = run(*p, makeDporStrategy());
 	REQUIRE(r.harmful.has_value());
 	CHECK(r.harmful->finding.invariant == "deadlock");
 }
@@ -461,36 +375,6 @@ TEST_CASE("parallel: counts do not depend on the number of workers", "[parallel]
 	}
 }
 
-namespace {
-
-std::unique_ptr<Program> makeAbba()
-{
-	{
-		struct Abba : Program {
-			std::unique_ptr<TestLock> a, b;
-			void setUp(Execution &e) override
-			{
-				a = std::make_unique<TestLock>(1, "A");
-				b = std::make_unique<TestLock>(2, "B");
-				e.spawn("cpu0", [this, &e] {
-					a->lock(e, "lock A");
-					b->lock(e, "lock B");
-					b->unlock(e, "unlock B");
-					a->unlock(e, "unlock A");
-				});
-				e.spawn("cpu1", [this, &e] {
-					b->lock(e, "lock B");
-					a->lock(e, "lock A");
-					a->unlock(e, "unlock A");
-					b->unlock(e, "unlock B");
-				});
-			}
-		};
-		return std::make_unique<Abba>();
-	}
-}
-
-} // namespace
 
 TEST_CASE("parallel: the reported deadlock is the same for any number of workers", "[parallel]")
 {

@@ -11,71 +11,13 @@
 #include "scheduler/execution.hpp"
 #include "scheduler/explorer.hpp"
 #include "scheduler/strategies/strategies.hpp"
+#include "fiber_programs.hpp"
 
 using namespace mmrace;
+using namespace mmrace::testing;
 
 namespace
 {
-
-/* A blocking mutex for test programs (as in test_scheduler.cpp). */
-class TestLock : public SyncObject
-{
-public:
-	explicit TestLock(ObjectId id, const char *name) : id_(id), name_(name) {}
-
-	void lock(Execution &e, const char *label)
-	{
-		e.point({id_, kNoObject, AccessKind::Acquire, label, this});
-		owner_ = e.current();
-	}
-	void unlock(Execution &e, const char *label)
-	{
-		e.point({id_, kNoObject, AccessKind::Release, label, nullptr});
-		owner_ = kNoTask;
-	}
-	bool canProceed(AccessKind, TaskId) const override { return owner_ == kNoTask; }
-	std::string describeWait(AccessKind) const override
-	{
-		return std::string(name_) + (owner_ == kNoTask ? " (free)" : " (held)");
-	}
-	void holders(void (*emit)(void *, TaskId), void *arg) const override
-	{
-		if (owner_ != kNoTask)
-			emit(arg, owner_);
-	}
-
-private:
-	ObjectId id_;
-	const char *name_;
-	TaskId owner_ = kNoTask;
-};
-
-/* A program given as a setup function; shared state lives in the closure. */
-class FnProgram : public Program
-{
-public:
-	explicit FnProgram(std::function<void(Execution &)> setup) : setup_(std::move(setup)) {}
-	void setUp(Execution &e) override { setup_(e); }
-	void atEnd(Execution &e) override
-	{
-		if (onEnd)
-			onEnd(e);
-	}
-	std::function<void(Execution &)> onEnd;
-
-private:
-	std::function<void(Execution &)> setup_;
-};
-
-void independentSteps(Execution &e, int k)
-{
-	for (int t = 0; t < 2; ++t)
-		e.spawn("t" + std::to_string(t), [&e, t, k] {
-			for (int i = 0; i < k; ++i)
-				e.point({ObjectId(100 + t), kNoObject, AccessKind::Write, "w",
-					 nullptr});
-		});
-}
 
 std::uint64_t binom(unsigned n, unsigned r)
 {

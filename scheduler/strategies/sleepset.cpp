@@ -36,15 +36,8 @@ public:
 		auto pick = path_.branchTask(enabled, sleep_, view.current);
 		if (!pick)
 			return kNoTask;
-		const Branch &b = path_.last();
-		const Access &step = view.execution.pending(*pick);
-		TaskMask next = (b.sleep | b.done) & ~bit(*pick);
-		for (TaskMask m = next; m; m &= m - 1) {
-			auto q = static_cast<TaskId>(std::countr_zero(m));
-			if (dependent(view.execution.pending(q), step))
-				next &= ~bit(q);
-		}
-		sleep_ = next;
+		const auto pending = [&](TaskId t) -> const Access & { return view.execution.pending(t); };
+		sleep_ = sleepAfter(path_.last(), *pick, pending);
 		return *pick;
 	}
 
