@@ -106,6 +106,7 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 		const std::string &who = taskNames_[e.task];
 		switch (e.kind) {
 		case Event::Kind::Acquiring: {
+			bool reported = false;
 			if (e.lock->sleeps()) {
 				for (const HeldLock &h : w.held[e.task]) {
 					if (h.lock->sleeps())
@@ -125,30 +126,16 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 						e.label, h.lock->name(), h.label);
 					f.steps = {{h.step, e.task, h.label}, {step, e.task, e.label}};
 					exec.report(std::move(f));
+					reported = true;
 					break;
 				}
 			}
-			if (!lockdepOn_)
-				break;
-			const int next = LockDep::node(*e.lock, e.subclass);
-			bool known = true;
-			for (const HeldLock &h : w.held[e.task])
-				known &= knownEdges_.test(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes + next);
-			if (known)
-				break;
-			if (auto f = lockdep_->acquiring(who, step, lockdepExecution_, *e.lock, e.subclass,
-							 e.label, w.held[e.task])) {
-				for (StepRef &s : f->steps)
-					s.task = e.task;
-				/* What a re-run needs: the graph as it was at this point. */
-				f->context = {lockdep_->seq(), lockdepExecution_};
-				exec.report(std::move(*f));
-			} else {
-				for (const HeldLock &h : w.held[e.task])
-					knownEdges_.set(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes + next);
-			}
+			/* lockdep's cycle report first: it says more than the rank rule. */
+			if (!reported && !(lockdepOn_ && checkLockdep(exec, e, step)))
+				checkLockRank(exec, e, step);
 			break;
 		}
+
 		case Event::Kind::PteWritten:
 			if (!w.holds(e.task, *w.tables[e.pte.table].ptl)) {
 				Finding f;
@@ -180,6 +167,56 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 		}
 	}
 	w.events.clear();
+}
+
+bool MmProgram::checkLockdep(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	const int next = LockDep::node(*e.lock, e.subclass);
+	bool known = true;
+	for (const HeldLock &h : w.held[e.task])
+		known &= knownEdges_.test(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes + next);
+	if (known)
+		return false;
+	auto f = lockdep_->acquiring(taskNames_[e.task], step, lockdepExecution_, *e.lock, e.subclass,
+				     e.label, w.held[e.task]);
+	if (!f) {
+		for (const HeldLock &h : w.held[e.task])
+			knownEdges_.set(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes + next);
+		return false;
+	}
+	for (StepRef &s : f->steps)
+		s.task = e.task;
+	/* What a re-run needs: the graph as it was at this point. */
+	f->context = {lockdep_->seq(), lockdepExecution_};
+	exec.report(std::move(*f));
+	return true;
+}
+
+bool MmProgram::checkLockRank(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const int rank = lockClassRank(e.lock->lockClass());
+	for (const HeldLock &h : world_->held[e.task]) {
+		if (lockClassRank(h.lock->lockClass()) <= rank)
+			continue;
+		const std::string &who = taskNames_[e.task];
+		Finding f;
+		f.invariant = "lock-rank";
+		f.title = fmt::format("{} takes {} while holding {}: against the documented mm lock "
+				      "order",
+				      who, e.lock->name(), h.lock->name());
+		f.message = fmt::format("  mm/rmap.c orders {} (rank {}) before {} (rank {})\n"
+					"  {} holds {} taken at \"{}\"\n"
+					"  and blocks on {} at \"{}\"\n"
+					"  (only a trylock may take a lock out of order)\n",
+					lockClassName(h.lock->lockClass()), lockClassRank(h.lock->lockClass()),
+					lockClassName(e.lock->lockClass()), rank, who, h.lock->name(), h.label,
+					e.lock->name(), e.label);
+		f.steps = {{h.step, e.task, h.label}, {step, e.task, e.label}};
+		exec.report(std::move(f));
+		return true;
+	}
+	return false;
 }
 
 static Severity walkSeverity(const RmapWalk &walk)

@@ -59,6 +59,9 @@ public:
 
 private:
 	void drainEvents(Execution &exec, std::uint64_t step);
+	/* Each true if it reported a violation. */
+	bool checkLockdep(Execution &exec, const model::Event &e, std::uint64_t step);
+	bool checkLockRank(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkWalkBegin(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkFolioWrite(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkWalkEnd(Execution &exec, const model::Event &e, std::uint64_t step);

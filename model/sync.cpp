@@ -18,6 +18,18 @@ const char *lockClassName(LockClass c)
 	return "?";
 }
 
+int lockClassRank(LockClass c)
+{
+	switch (c) {
+	case LockClass::MmapLock: return 10;
+	case LockClass::FolioLock: return 30;
+	case LockClass::AnonVmaRwsem: return 60;
+	case LockClass::Ptl: return 80;
+	case LockClass::Count: break;
+	}
+	return 0;
+}
+
 bool lockClassSleeps(LockClass c)
 {
 	return c != LockClass::Ptl;

@@ -31,6 +31,12 @@ enum class LockClass : std::uint8_t {
 
 const char *lockClassName(LockClass c);
 bool lockClassSleeps(LockClass c);
+/*
+ * Rank in the documented mm lock order (mm/rmap.c's header comment,
+ * reference/kernel-mm.md section 2c): a lock may be taken, blocking, only
+ * while holding locks of lower rank (same rank only nested, see lockdep).
+ */
+int lockClassRank(LockClass c);
 
 class Lock : public SyncObject {
 public:
