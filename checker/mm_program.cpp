@@ -209,8 +209,9 @@ bool MmProgram::checkLockRank(Execution &exec, const Event &e, std::uint64_t ste
 					"  {} holds {} taken at \"{}\"\n"
 					"  and blocks on {} at \"{}\"\n"
 					"  (only a trylock may take a lock out of order)\n",
+					lockClassName(e.lock->lockClass()), rank,
 					lockClassName(h.lock->lockClass()), lockClassRank(h.lock->lockClass()),
-					lockClassName(e.lock->lockClass()), rank, who, h.lock->name(), h.label,
+					who, h.lock->name(), h.label,
 					e.lock->name(), e.label);
 		f.steps = {{h.step, e.task, h.label}, {step, e.task, e.label}};
 		exec.report(std::move(f));
