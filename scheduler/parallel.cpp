@@ -141,7 +141,33 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 	std::atomic<std::uint64_t> started{0};
 	std::atomic<bool> outOfBudget{false};
 
-	runWorkers(std::max(1u, jobs), [&](unsigned) {
+	/* Progress: completed subtrees plus what each worker reports of its current one. */
+	std::mutex progressMutex;
+	ExploreStats finished;
+	std::vector<ExploreStats> live(std::max(1u, jobs));
+	auto lastReport = start;
+	auto report = [&](unsigned w, const ExploreStats *current, const ExploreStats *done) {
+		if (!options.progress)
+			return;
+		std::lock_guard lock(progressMutex);
+		if (done) {
+			addStats(finished, *done);
+			live[w] = {};
+		}
+		if (current)
+			live[w] = *current;
+		auto now = Clock::now();
+		if (now - lastReport < std::chrono::seconds(1))
+			return;
+		lastReport = now;
+		ExploreStats sum = finished;
+		for (const ExploreStats &l : live)
+			addStats(sum, l);
+		sum.seconds = std::chrono::duration<double>(now - start).count();
+		options.progress(sum);
+	};
+
+	runWorkers(std::max(1u, jobs), [&](unsigned w) {
 		auto program = makeProgram();
 		for (;;) {
 			std::size_t k = next.fetch_add(1);
@@ -150,7 +176,7 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 			if (k > firstViolation.load() || outOfBudget.load())
 				continue;
 			ExploreOptions o = options;
-			o.progress = nullptr;
+			o.progress = [&, w](const ExploreStats &st) { report(w, &st, nullptr); };
 			o.maxExecutions = 0;
 			o.timeBudgetSeconds = 0;
 			o.stop = [&, k] {
@@ -170,6 +196,7 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 			auto strategy = makeStrategy(split.prefixes[k]);
 			results[k] = explore(*program, *strategy, o);
 			ran[k] = 1;
+			report(w, nullptr, &results[k].stats);
 			if (results[k].harmful)
 				atomicMin(firstViolation, k);
 		}
