@@ -36,6 +36,9 @@ void addRunOptions(CLI::App &cmd, RunArgs &a)
 		->check(CLI::IsMember({"dpor", "dfs", "sleepset", "random", "pct"}));
 	cmd.add_option("--depth", a.depth, "bug depth for --strategy pct (default 3)")
 		->check(CLI::Range(1u, 64u));
+	cmd.add_option("--shard", a.shard,
+		       "K/N: explore share K (0..N-1) of a run split over N processes (batch "
+		       "systems); the shares' counts add up to the whole run's");
 	cmd.add_option("--preemption-bound", a.preemptionBound,
 		       "with --strategy dfs: iterative context bounding, 0 preemptions, then 1, ... "
 		       "up to N (CHESS)");
@@ -66,6 +69,16 @@ RunOptions toRunOptions(const RunArgs &a)
 	o.interrupt = &interrupted;
 	o.jobs = a.jobs;
 	o.depth = a.depth;
+	if (!a.shard.empty()) {
+		unsigned k = 0, n = 0;
+		char slash = 0, extra = 0;
+		if (std::sscanf(a.shard.c_str(), "%u%c%u%c", &k, &slash, &n, &extra) != 3 || slash != '/' ||
+		    n == 0 || k >= n)
+			throw std::invalid_argument("--shard " + a.shard +
+						    ": expected K/N with 0 <= K < N, e.g. 0/4");
+		o.shardIndex = k;
+		o.shardCount = n;
+	}
 	o.preemptionBound = a.preemptionBound;
 	o.preset = a.preset;
 	if (a.guardsOffGiven)
@@ -143,8 +156,9 @@ int cmdRun(const RunArgs &a)
 		ScenarioRun r = runScenario(sc, toRunOptions(a));
 		if (a.progress)
 			std::fprintf(stderr, "\r%60s\r", "");
-		std::cout << fmt::format("scenario {} ({})\n  {}; strategy {}, {} job{}\n", sc.name,
-					 sc.file, guardsLine(r), r.strategy, r.jobs, r.jobs == 1 ? "" : "s");
+		std::cout << fmt::format("scenario {} ({})\n  {}; strategy {}, {} job{}{}\n", sc.name,
+					 sc.file, guardsLine(r), r.strategy, r.jobs, r.jobs == 1 ? "" : "s",
+					 a.shard.empty() ? "" : ", shard " + a.shard);
 		if (r.harmfulTrace) {
 			const traces::Trace &t = *r.harmfulTrace;
 			std::cout << "\n" << traces::renderViolation(t.violation) << "\n"

@@ -30,6 +30,7 @@ struct RunArgs {
 	unsigned jobs = 0;
 	unsigned depth = 3;
 	std::optional<unsigned> preemptionBound;
+	std::string shard;	/* "K/N" */
 	std::optional<std::string> preset;
 	std::vector<std::string> guardsOff;
 	bool guardsOffGiven = false;

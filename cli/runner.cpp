@@ -153,6 +153,8 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 	eo.limits.maxSteps = run.maxSteps;
 	eo.progress = opt.progress;
 	eo.interrupt = opt.interrupt;
+	eo.shardIndex = opt.shardIndex;
+	eo.shardCount = opt.shardCount;
 	unsigned jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
 	if (opt.preemptionBound && run.strategy != "dfs")
 		throw std::invalid_argument("--preemption-bound works with --strategy dfs (bounded DPOR "
@@ -166,6 +168,9 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 		sequential = makeIterativeBoundingStrategy(*opt.preemptionBound);
 		run.strategy = fmt::format("dfs(preemption bound 0..{})", *opt.preemptionBound);
 	}
+	if (sequential && opt.shardCount > 1)
+		throw std::invalid_argument("--shard splits dpor, dfs, sleepset and random runs; not pct "
+					    "or --preemption-bound");
 	if (sequential) {
 		jobs = 1;
 		auto program = factory();

@@ -33,6 +33,8 @@ struct RunOptions {
 	const std::atomic<bool> *interrupt = nullptr;
 	/* Worker threads; 0 = one per core. Results do not depend on it. */
 	unsigned jobs = 0;
+	/* --shard K/N: this process explores share K (0-based) of N. */
+	unsigned shardIndex = 0, shardCount = 1;
 	/* PCT's bug depth (--strategy pct). */
 	unsigned depth = 3;
 	/* With dfs: iterative context bounding 0, 1, ... up to this bound. */

@@ -29,6 +29,13 @@ struct ExploreOptions {
 	const std::atomic<bool> *interrupt = nullptr;
 	/* Asked before every execution; true stops the run ("stopped"). */
 	std::function<bool()> stop;
+	/*
+	 * This process's share of a run split across processes (--shard K/N):
+	 * parallel exploration keeps the subtrees (or random executions) whose
+	 * index is shardIndex modulo shardCount. Shard counts add up to the
+	 * whole run's.
+	 */
+	unsigned shardIndex = 0, shardCount = 1;
 	/* Called about once a second with the running totals. */
 	std::function<void(const struct ExploreStats &)> progress;
 };

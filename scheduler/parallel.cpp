@@ -133,6 +133,15 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 	using Clock = std::chrono::steady_clock;
 	const auto start = Clock::now();
 	SplitResult split = splitTree(makeProgram, plainDfs, options.limits);
+	if (options.shardCount > 1) {
+		std::vector<std::vector<Branch>> mine;
+		for (std::size_t k = options.shardIndex; k < split.prefixes.size(); k += options.shardCount)
+			mine.push_back(std::move(split.prefixes[k]));
+		split.prefixes = std::move(mine);
+		/* The top's pruned executions are counted once, by shard 0. */
+		if (options.shardIndex != 0)
+			split.pruned = 0;
+	}
 	const std::size_t n = split.prefixes.size();
 	std::vector<ExploreResult> results(n);
 	std::vector<char> ran(n, 0);
@@ -265,7 +274,7 @@ ExploreResult exploreRandomParallel(const ProgramFactory &makeProgram, std::uint
 	runWorkers(std::max(1u, jobs), [&](unsigned) {
 		auto program = makeProgram();
 		for (;;) {
-			std::uint64_t i = next.fetch_add(1);
+			std::uint64_t i = next.fetch_add(1) * options.shardCount + options.shardIndex;
 			if ((options.maxExecutions && i >= options.maxExecutions) || i > firstViolation.load())
 				break;
 			if ((options.interrupt && options.interrupt->load()) || (options.stop && options.stop()))
@@ -288,10 +297,11 @@ ExploreResult exploreRandomParallel(const ProgramFactory &makeProgram, std::uint
 	std::sort(done.begin(), done.end(), [](const Done &a, const Done &b) { return a.index < b.index; });
 	ExploreResult out;
 	ExploreStats &st = out.stats;
-	std::uint64_t expect = 0;
+	std::uint64_t expect = options.shardIndex;
 	for (Done &d : done) {
-		if (d.index != expect++)
+		if (d.index != expect)
 			break;	/* a gap: later executions raced past a stop */
+		expect += options.shardCount;
 		addStats(st, d.result.stats);
 		for (Counterexample &c : d.result.benign) {
 			c.execution = d.index + 1;
@@ -308,7 +318,7 @@ ExploreResult exploreRandomParallel(const ProgramFactory &makeProgram, std::uint
 		}
 	}
 	st.stoppedBy = out.harmful ? "violation"
-		       : options.maxExecutions && st.executions >= options.maxExecutions ? "max-executions"
+		       : options.maxExecutions && expect >= options.maxExecutions	      ? "max-executions"
 		       : options.interrupt && options.interrupt->load()		      ? "interrupt"
 											      : "time-budget";
 	st.seconds = std::chrono::duration<double>(Clock::now() - start).count();

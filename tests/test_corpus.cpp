@@ -171,3 +171,26 @@ TEST_CASE("corpus: bound 2 and PCT depth 2 find Seed E", "[corpus][bounded][pct]
 		CHECK(cli::replayTrace(*p.harmfulTrace).reproduced);
 	}
 }
+
+TEST_CASE("corpus: --shard K/N splits a run into shares that add up", "[corpus][parallel]")
+{
+	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-pre-mainline.json");
+	cli::RunOptions whole;
+	whole.jobs = 1;
+	auto all = cli::runScenario(sc, whole);
+	REQUIRE(all.result.stats.exhausted);
+	std::uint64_t executions = 0, complete = 0;
+	for (unsigned k = 0; k < 3; ++k) {
+		cli::RunOptions part;
+		part.jobs = 2;
+		part.shardIndex = k;
+		part.shardCount = 3;
+		auto r = cli::runScenario(sc, part);
+		CHECK(r.result.stats.exhausted);
+		CHECK_FALSE(r.result.harmful.has_value());
+		executions += r.result.stats.executions;
+		complete += r.result.stats.complete;
+	}
+	CHECK(executions == all.result.stats.executions);
+	CHECK(complete == all.result.stats.complete);
+}
