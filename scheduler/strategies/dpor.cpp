@@ -23,6 +23,7 @@
 
 #include "../execution.hpp"
 #include "../path.hpp"
+#include "race_analysis.hpp"
 #include "strategies.hpp"
 
 namespace mmrace {
@@ -114,96 +115,31 @@ public:
 	std::string name() const override { return "dpor"; }
 
 private:
-	struct Event {
-		TaskId task;
-		Access access;
-		std::size_t branch;	/* the path branch that chose it */
-	};
-
 	void analyzeRaces();
 
 	Path path_;
 	TaskMask sleep_ = 0;
 	bool started_ = false;
-	std::vector<Event> events_;
+	std::vector<TraceEvent> events_;
 };
 
 void DporStrategy::analyzeRaces()
 {
-	const std::size_t n = events_.size();
-	if (n < 2)
+	if (events_.size() < 2)
 		return;
-	std::size_t tasks = 0;
-	for (const Event &e : events_)
-		tasks = std::max<std::size_t>(tasks, e.task + 1);
-
-	/* Vector clocks: clock[j][t] = how many of t's events happen before or at j. */
-	std::vector<std::uint32_t> clock(n * tasks, 0);
-	std::vector<std::uint32_t> local(n);	/* 1-based index of j among its task's events */
-	std::vector<std::size_t> lastOf(tasks, n);
-	for (std::size_t j = 0; j < n; ++j) {
-		std::uint32_t *cj = &clock[j * tasks];
-		TaskId t = events_[j].task;
-		if (lastOf[t] != n) {
-			const std::uint32_t *cp = &clock[lastOf[t] * tasks];
-			std::copy(cp, cp + tasks, cj);
-		}
-		local[j] = cj[t] + 1;
-		cj[t] = local[j];
-		for (std::size_t i = 0; i < j; ++i) {
-			if (events_[i].task == t || !raceDependent(events_[i].access, events_[j].access))
-				continue;
-			const std::uint32_t *ci = &clock[i * tasks];
-			for (std::size_t u = 0; u < tasks; ++u)
-				cj[u] = std::max(cj[u], ci[u]);
-		}
-		lastOf[t] = j;
-	}
-	auto hb = [&](std::size_t i, std::size_t j) {
-		return clock[j * tasks + events_[i].task] >= local[i];
-	};
-
-	std::vector<std::size_t> v;
-	for (std::size_t j = 1; j < n; ++j) {
-		for (std::size_t i = 0; i < j; ++i) {
-			if (events_[i].task == events_[j].task ||
-			    !raceDependent(events_[i].access, events_[j].access))
-				continue;
-			bool immediate = true;
-			for (std::size_t k = i + 1; k < j && immediate; ++k)
-				immediate = !(hb(i, k) && hb(k, j));
-			if (!immediate)
-				continue;
-			/* v = notdep(e, E).e' */
-			v.clear();
-			for (std::size_t k = i + 1; k < j; ++k)
-				if (!hb(i, k))
-					v.push_back(k);
-			v.push_back(j);
-			TaskMask initials = 0, seen = 0;
-			for (std::size_t a = 0; a < v.size(); ++a) {
-				TaskId t = events_[v[a]].task;
-				if (seen & bit(t))
-					continue;
-				seen |= bit(t);
-				bool initial = true;
-				for (std::size_t b = 0; b < a && initial; ++b)
-					initial = !hb(v[b], v[a]);
-				if (initial)
-					initials |= bit(t);
-			}
-			const Branch &node = path_.branches()[events_[i].branch];
-			if (initials & node.backtrack)
-				continue;
-			TaskId want = events_[j].task;
-			TaskId q = (initials & bit(want)) ? want
-							  : static_cast<TaskId>(std::countr_zero(initials));
-			if (node.enabled & bit(q))
-				path_.addBacktrack(events_[i].branch, bit(q));
-			else
-				path_.addBacktrack(events_[i].branch, node.enabled);
-		}
-	}
+	HappensBefore hb(events_);
+	hb.forEachRace([&](std::size_t i, std::size_t j, const std::vector<std::size_t> &v) {
+		TaskMask initials = hb.initials(v);
+		const Branch &node = path_.branches()[events_[i].branch];
+		if (initials & node.backtrack)
+			return;
+		TaskId want = events_[j].task;
+		TaskId q = (initials & bit(want)) ? want : static_cast<TaskId>(std::countr_zero(initials));
+		if (node.enabled & bit(q))
+			path_.addBacktrack(events_[i].branch, bit(q));
+		else
+			path_.addBacktrack(events_[i].branch, node.enabled);
+	});
 }
 
 } // namespace
