@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 		if (!std::holds_alternative<scenarios::Scenario>(loaded))
 			continue;
 		const auto &sc = std::get<scenarios::Scenario>(loaded);
-		for (const char *strategy : {"dpor", "sleepset", "dfs"}) {
+		for (const char *strategy : {"dpor", "optimal", "sleepset", "dfs"}) {
 			cli::RunOptions o;
 			o.strategy = strategy;
 			o.jobs = 1;
@@ -141,7 +141,8 @@ int main(int argc, char **argv)
 	/* Classic DPOR benchmarks: DFS (bounded) against sleep sets and DPOR. */
 	std::printf("\n== classic benchmarks: executions (complete/total), each bounded to %s\n",
 		    quick ? "5 s" : "60 s");
-	std::printf("%-16s %10s %24s %24s %24s\n", "program", "traces", "dfs", "sleepset", "dpor");
+	std::printf("%-16s %10s %24s %24s %24s %24s\n", "program", "traces", "dfs", "sleepset", "dpor",
+		    "optimal");
 	struct Case {
 		const char *name;
 		std::function<std::unique_ptr<programs::ClassicProgram>()> make;
@@ -158,11 +159,12 @@ int main(int argc, char **argv)
 	for (int n : {1, 2, 3})
 		cases.push_back({"opt_lock", [n] { return programs::makeOptLock(n); }});
 	for (const Case &c : cases) {
-		std::string cells[3];
+		std::string cells[4];
 		std::string label;
 		std::uint64_t known = 0;
 		int i = 0;
-		for (auto make : {makeDfsStrategy, makeSleepSetStrategy, makeDporStrategy}) {
+		for (auto make : {makeDfsStrategy, makeSleepSetStrategy, makeDporStrategy,
+				  makeOptimalDporStrategy}) {
 			auto p = c.make();
 			label = p->name();
 			known = p->knownTraces().value_or(0);
@@ -174,8 +176,9 @@ int main(int argc, char **argv)
 				     (r.stats.exhausted ? "" : "+") +
 				     (r.stats.seconds >= 0.01 ? " " + std::to_string(static_cast<int>(r.stats.seconds * 1000)) + "ms" : "");
 		}
-		std::printf("%-16s %10llu %24s %24s %24s\n", label.c_str(), static_cast<unsigned long long>(known),
-			    cells[0].c_str(), cells[1].c_str(), cells[2].c_str());
+		std::printf("%-16s %10llu %24s %24s %24s %24s\n", label.c_str(),
+			    static_cast<unsigned long long>(known), cells[0].c_str(), cells[1].c_str(),
+			    cells[2].c_str(), cells[3].c_str());
 	}
 	std::printf("(\"+\": stopped by the time bound)\n");
 

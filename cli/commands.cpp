@@ -31,9 +31,9 @@ void installInterruptHandler()
 
 void addRunOptions(CLI::App &cmd, RunArgs &a)
 {
-	cmd.add_option("--strategy", a.strategy, "dpor | dfs | sleepset | random | pct (default: the "
-			"scenario's, else dpor)")
-		->check(CLI::IsMember({"dpor", "dfs", "sleepset", "random", "pct"}));
+	cmd.add_option("--strategy", a.strategy, "dpor | optimal | dfs | sleepset | random | pct "
+			"(default: the scenario's, else sleepset)")
+		->check(CLI::IsMember({"dpor", "optimal", "dfs", "sleepset", "random", "pct"}));
 	cmd.add_option("--depth", a.depth, "bug depth for --strategy pct (default 3)")
 		->check(CLI::Range(1u, 64u));
 	cmd.add_option("--shard", a.shard,

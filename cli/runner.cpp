@@ -23,9 +23,11 @@ SubtreeStrategyFactory exhaustiveStrategy(const std::string &name)
 		return [](std::vector<Branch> p) { return makeSleepSetStrategy(std::move(p)); };
 	if (name == "dpor")
 		return [](std::vector<Branch> p) { return makeDporStrategy(std::move(p)); };
+	if (name == "optimal")
+		return [](std::vector<Branch> p) { return makeOptimalDporStrategy(std::move(p)); };
 	if (name == "random" || name == "pct")
 		return nullptr;
-	throw std::invalid_argument("unknown strategy \"" + name + "\"; allowed: dpor, dfs, sleepset, random, pct");
+	throw std::invalid_argument("unknown strategy \"" + name + "\"; allowed: dpor, optimal, dfs, sleepset, random, pct");
 }
 
 bool isLockdepFinding(const std::string &invariant)

@@ -4,6 +4,7 @@
  * and stop at the first error. Sections are checked in dependency order
  * (state before threads), members within a section in document order.
  */
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -63,9 +64,10 @@ void loadExplore(const LoadContext &ctx, const Json &v, Scenario &out)
 	if (const Json *s = member(v, "strategy")) {
 		std::string p = jsonPathMember(path, "strategy");
 		x.strategy = ctx.string(*s, p, "\"strategy\"");
-		if (x.strategy != "dfs" && x.strategy != "sleepset" && x.strategy != "random")
-			ctx.fail(p, fmt::format("unknown strategy \"{}\"; allowed: dfs, sleepset, "
-						"random",
+		static const char *const allowed[] = {"sleepset", "dpor", "optimal", "dfs", "random", "pct"};
+		if (std::find(std::begin(allowed), std::end(allowed), x.strategy) == std::end(allowed))
+			ctx.fail(p, fmt::format("unknown strategy \"{}\"; allowed: sleepset, dpor, "
+						"optimal, dfs, random, pct",
 						x.strategy));
 	}
 	if (const Json *n = member(v, "max_executions"))

@@ -55,25 +55,7 @@ std::uint32_t Path::branchValue(std::uint32_t n)
 
 bool Path::backtrack()
 {
-	branches_.resize(std::max(pos_, floor_));
-	while (branches_.size() > floor_) {
-		Branch &b = branches_.back();
-		if (b.kind == Branch::Kind::Value) {
-			if (b.chosen + 1 < b.options) {
-				++b.chosen;
-				return true;
-			}
-		} else {
-			TaskMask alt = b.backtrack & b.enabled & ~b.sleep & ~b.done;
-			if (alt) {
-				b.chosen = lowest(alt);
-				b.done |= bit(b.chosen);
-				return true;
-			}
-		}
-		branches_.pop_back();
-	}
-	return false;
+	return backtrackWith([](std::size_t, TaskMask alt) { return lowest(alt); });
 }
 
 std::string Path::serialize() const

@@ -115,6 +115,35 @@ public:
 	 * the whole tree has been explored.
 	 */
 	bool backtrack();
+	/*
+	 * As backtrack(), but the next choice at a branch with alternatives is
+	 * made by choose(branchIndex, alternatives), which returns one of them.
+	 */
+	template<typename Choose>
+	bool backtrackWith(Choose choose)
+	{
+		branches_.resize(pos_ > floor_ ? pos_ : floor_);
+		while (branches_.size() > floor_) {
+			Branch &b = branches_.back();
+			if (b.kind == Branch::Kind::Value) {
+				if (b.chosen + 1 < b.options) {
+					++b.chosen;
+					return true;
+				}
+			} else {
+				TaskMask alt = b.backtrack & b.enabled & ~b.sleep & ~b.done;
+				if (alt) {
+					b.chosen = choose(branches_.size() - 1, alt);
+					b.done |= bit(b.chosen);
+					return true;
+				}
+			}
+			branches_.pop_back();
+		}
+		return false;
+	}
+	/* True while the current execution replays recorded branches. */
+	bool replaying() const { return pos_ < branches_.size(); }
 
 	std::size_t depth() const { return branches_.size(); }
 	const std::vector<Branch> &branches() const { return branches_; }

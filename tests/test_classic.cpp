@@ -477,3 +477,44 @@ TEST_CASE("random programs: dpor reaches DFS's final states and traces on 200 pr
 		CHECK(reduced.traces == full.traces);
 	}
 }
+
+TEST_CASE("optimal dpor: one execution per trace, nothing pruned", "[classic][optimal]")
+{
+	const std::uint64_t lastzero[] = {2, 5, 12, 28, 64};
+	for (int n = 1; n <= 5; ++n) {
+		auto p = makeLastZero(n);
+		Run r = runWith(*p, makeOptimalDporStrategy());
+		INFO("lastzero(" << n << ")");
+		CHECK(r.stats.exhausted);
+		CHECK(r.stats.complete == lastzero[n - 1]);
+		CHECK(r.stats.executions == lastzero[n - 1]);
+		CHECK(r.traces.size() == r.stats.complete);
+	}
+	for (int n = 1; n <= 6; ++n) {
+		auto p = makeReaders(n);
+		Run r = runWith(*p, makeOptimalDporStrategy());
+		CHECK(r.stats.complete == (std::uint64_t{1} << n));
+		CHECK(r.stats.executions == r.stats.complete);
+	}
+	auto o = makeOptLock(2);
+	Run r = runWith(*o, makeOptimalDporStrategy());
+	CHECK(r.stats.complete == 42);
+	CHECK(r.stats.executions == 42);
+}
+
+TEST_CASE("random programs: optimal dpor reaches DFS's final states and traces",
+	  "[random-program][optimal]")
+{
+	RandomProgramOptions o;
+	o.maxInterleavings = kLargeCases ? 20000 : 2000;
+	for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+		auto p = makeRandomProgram(seed, o);
+		Run full = dfs(*p);
+		Run reduced = runWith(*p, makeOptimalDporStrategy());
+		INFO("seed " << seed << "\n" << describe(p->spec()));
+		CHECK(reduced.stats.exhausted);
+		CHECK(reduced.finals == full.finals);
+		CHECK(reduced.traces == full.traces);
+		CHECK(reduced.traces.size() == reduced.stats.complete);
+	}
+}

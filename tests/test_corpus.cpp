@@ -138,6 +138,7 @@ TEST_CASE("corpus: dpor, dpor on 2 workers and sleep sets give the same verdicts
 	for (const auto &file : library()) {
 		auto sc = load(file);
 		cli::RunOptions dpor1, dpor2, sleep;
+		dpor1.strategy = dpor2.strategy = "dpor";
 		dpor1.jobs = 1;
 		dpor2.jobs = 2;
 		sleep.strategy = "sleepset";

@@ -86,7 +86,7 @@ const BadFixture kBadFixtures[] = {
     {"bad_escape.json", "invalid escape '\\s'", 2, "$.name"},
     {"bad_lock_ref.json", "lock \"anon_vma:C\" names no anon_vma", 13,
      "$.threads[1].ops[0].locks[1]"},
-    {"bad_strategy.json", "unknown strategy \"dpor\"; allowed: dfs, sleepset, random", 16,
+    {"bad_strategy.json", "unknown strategy \"bfs\"; allowed: sleepset, dpor, optimal, dfs, random, pct", 16,
      "$.explore.strategy"},
     {"dst_not_registered.json", "UFFDIO_MOVE needs the destination registered with userfaultfd", 12,
      "$.threads[0].ops[0].dst"},

@@ -131,14 +131,21 @@ void DporStrategy::analyzeRaces()
 	hb.forEachRace([&](std::size_t i, std::size_t j, const std::vector<std::size_t> &v) {
 		TaskMask initials = hb.initials(v);
 		const Branch &node = path_.branches()[events_[i].branch];
-		if (initials & node.backtrack)
+		/*
+		 * With the relaxed lock happens-before an initial can be blocked
+		 * at E' (waiting for a lock held there): only enabled initials
+		 * can start the reversed execution.
+		 */
+		TaskMask startable = initials & node.enabled;
+		if (startable & node.backtrack)
 			return;
-		TaskId want = events_[j].task;
-		TaskId q = (initials & bit(want)) ? want : static_cast<TaskId>(std::countr_zero(initials));
-		if (node.enabled & bit(q))
-			path_.addBacktrack(events_[i].branch, bit(q));
-		else
+		if (!startable) {
 			path_.addBacktrack(events_[i].branch, node.enabled);
+			return;
+		}
+		TaskId want = events_[j].task;
+		TaskId q = (startable & bit(want)) ? want : static_cast<TaskId>(std::countr_zero(startable));
+		path_.addBacktrack(events_[i].branch, bit(q));
 	});
 }
 

@@ -29,6 +29,11 @@ std::unique_ptr<Strategy> makeSleepSetStrategy(std::vector<Branch> prefix = {});
  * alone.
  */
 std::unique_ptr<Strategy> makeDporStrategy(std::vector<Branch> prefix = {});
+/*
+ * Optimal DPOR with wakeup trees (optimal.cpp): source-DPOR whose backtrack
+ * sets are wakeup trees, so no execution ends sleep-set blocked.
+ */
+std::unique_ptr<Strategy> makeOptimalDporStrategy(std::vector<Branch> prefix = {});
 /* The dependency DPOR's race analysis uses (see dpor.cpp). */
 bool raceDependent(const Access &a, const Access &b);
 /*
