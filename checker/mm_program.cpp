@@ -24,7 +24,6 @@ MmProgram::~MmProgram() = default;
 
 void MmProgram::setUp(Execution &exec)
 {
-	++executions_;
 	lockdepExecution_ = lockdep_->beginExecution();
 	world_ = std::make_unique<World>(scenario_, guards_, taskNames_);
 	lastFolioWrite_.assign(world_->folios.size(), StepRef{0, kNoTask, ""});

@@ -48,7 +48,6 @@ public:
 	const std::vector<StepInfo> &stepLog() const { return stepLog_; }
 	const std::vector<std::string> &taskNames() const { return taskNames_; }
 	const model::World *world() const { return world_.get(); }
-	std::uint64_t executions() const { return executions_; }
 	LockDep &lockdep() { return *lockdep_; }
 	/* Re-runs of findings that are not lock-order ones switch lockdep off,
 	 * so that edges recorded later in the run cannot fire first. */
@@ -73,7 +72,6 @@ private:
 	std::unique_ptr<model::World> world_;
 	std::shared_ptr<LockDep> lockdep_;
 	bool lockdepOn_ = true;
-	std::uint64_t executions_ = 0;
 	std::uint64_t lockdepExecution_ = 0;	/* this execution's id in lockdep_ */
 	/*
 	 * Dependencies this program knows the shared graph has. Edges are never

@@ -123,11 +123,6 @@ void Execution::report(Finding finding)
 	findings_.push_back(std::move(finding));
 }
 
-bool Execution::enabled(const Task &t) const
-{
-	return !t.finished && (!t.pending.sync || t.pending.sync->canProceed(t.pending.kind, t.id));
-}
-
 void Execution::abortAll()
 {
 	aborting_ = true;
@@ -156,7 +151,7 @@ Outcome Execution::run(Program &program)
 			if (t->finished)
 				continue;
 			unfinished = true;
-			if (!t->pending.sync || t->pending.sync->canProceed(t->pending.kind, t->id))
+			if (enabled(*t))
 				enabledScratch_.push_back(t->id);
 		}
 		if (!unfinished) [[unlikely]] {

@@ -112,7 +112,10 @@ private:
 	};
 	struct Abort {};
 
-	bool enabled(const Task &t) const;
+	bool enabled(const Task &t) const
+	{
+		return !t.finished && (!t.pending.sync || t.pending.sync->canProceed(t.pending.kind, t.id));
+	}
 	void resume(Task &t);
 	void abortAll();
 	void reportDeadlock();
