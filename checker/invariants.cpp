@@ -23,8 +23,11 @@ const std::vector<InvariantInfo> &allInvariants()
 		 "a task never blocks on a lock of a class it already holds unless the "
 		 "acquisition is annotated as nested (lockdep: possible recursive locking)"},
 		{"sleep-in-atomic", "I-9f",
-		 "no sleeping lock (folio lock, rwsem) is acquired while holding a spinlock "
-		 "(PTL): trylocks only"},
+		 "no sleeping lock (folio lock, rwsem, VMA lock) is acquired and no sleeping wait "
+		 "happens while holding a spinlock (PTL, PMD lock), with IRQs off or inside an RCU "
+		 "read section: trylocks only"},
+		{"pmd-unlocked", "I-9b",
+		 "a PMD entry is written only while holding the PMD lock"},
 		{"pte-unlocked", "I-9a",
 		 "a page-table entry is written only while holding the PTL of its table"},
 		{"folio-mapping-unlocked", "I-2, I-9",
@@ -40,15 +43,38 @@ const std::vector<InvariantInfo> &allInvariants()
 		 "an rmap walk visits every entry that mapped the folio throughout the walk "
 		 "(benign for heuristic walkers)"},
 		{"rmap-unreachable", "I-1",
-		 "at the end of an execution, every PTE mapping anon folio F at address x of "
-		 "VMA V is found from F's (mapping, index): V is on the anon_vma's VMA list, "
-		 "the roots agree and x = V.start + (F.index - V.pgoff) * PAGE_SIZE"},
+		 "at the end of an execution, every present or migration entry for anon folio F "
+		 "(and every swap entry whose swapcache folio is F) at address x of VMA V is found "
+		 "from F's (mapping, index): V is on the anon_vma's VMA list, the roots agree and "
+		 "x = V.start + (F.index - V.pgoff) * PAGE_SIZE"},
 		{"mapcount", "I-3",
 		 "at the end of an execution, folio mapcount equals the number of present PTEs "
 		 "mapping it"},
 		{"refcount", "I-4",
-		 "a folio's refcount is at least its mapcount, and returns to it when every "
-		 "operation is done"},
+		 "when every operation is done, a live folio's refcount is its mapcount + 1 if in "
+		 "the swap cache + the GUP references still held (GUP_PIN_COUNTING_BIAS per pin)"},
+		{"pae", "I-5b, I-5c",
+		 "a writable present PTE maps a PageAnonExclusive page, and FOLL_PIN pins only "
+		 "PageAnonExclusive anon pages"},
+		{"pin-unmapped", "I-6",
+		 "when every operation is done, each pin still held maps its folio at the pinned "
+		 "address, unless the user unmapped that address"},
+		{"folio-use-after-free", "I-7a, I-7d",
+		 "a folio is freed only when no present PTE, migration entry, CPU TLB entry or GUP "
+		 "reference reaches it"},
+		{"migration-entry-leak", "I-7b",
+		 "when every operation is done, no migration entry is left in a page table"},
+		{"swap-entry-dangling", "I-7c",
+		 "a swap slot is freed only when no swap PTE names it"},
+		{"pgtable-use-after-free", "I-7f",
+		 "a page table is freed only after its PMD entry was cleared and its entries are "
+		 "none, and nothing (a lockless walker, a PTL taker) touches it afterwards"},
+		{"lost-write", "I-8",
+		 "every completed user or DMA write to an address is seen by later reads of that "
+		 "address, unless the user unmapped it (a ghost logical memory is the oracle)"},
+		{"kernel-warning", "VM_WARN_ON / VM_BUG_ON",
+		 "an assertion the kernel makes (VM_WARN_ON_FOLIO, VM_BUG_ON, refcount or swap "
+		 "count underflow) holds"},
 	};
 	return invariants;
 }

@@ -27,6 +27,7 @@ void MmProgram::setUp(Execution &exec)
 	lockdepExecution_ = lockdep_->beginExecution();
 	world_ = std::make_unique<World>(scenario_, guards_, taskNames_);
 	lastFolioWrite_.assign(world_->folios.size(), StepRef{0, kNoTask, ""});
+	tableFreedBy_.clear();
 	stepLog_.clear();
 	for (const auto &t : scenario_.threads) {
 		std::vector<std::function<void(Kernel &)>> ops;
@@ -100,42 +101,25 @@ void MmProgram::afterStep(Execution &exec, const Step &step)
 void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 {
 	World &w = *world_;
+	if (lastFolioWrite_.size() < w.folios.size())
+		lastFolioWrite_.resize(w.folios.size(), StepRef{0, kNoTask, ""});
 	for (std::size_t i = 0; i < w.events.size(); ++i) {
 		const Event e = w.events[i];
 		const std::string &who = taskNames_[e.task];
 		switch (e.kind) {
 		case Event::Kind::Acquiring: {
-			bool reported = false;
-			if (e.lock->sleeps()) {
-				for (const HeldLock &h : w.held[e.task]) {
-					if (h.lock->sleeps())
-						continue;
-					Finding f;
-					f.invariant = "sleep-in-atomic";
-					f.title = fmt::format("BUG: sleeping function called from invalid "
-							      "context: {} takes {} while holding {}",
-							      who, e.lock->name(), h.lock->name());
-					f.message = fmt::format(
-						"BUG: sleeping function called from invalid context\n"
-						"in_atomic(): 1, task: {}\n"
-						"  {} ({}) is a sleeping lock, taken at \"{}\"\n"
-						"  while holding spinlock {} taken at \"{}\"\n"
-						"Code holding a spinlock may only trylock a sleeping lock.\n",
-						who, e.lock->name(), lockClassName(e.lock->lockClass()),
-						e.label, h.lock->name(), h.label);
-					f.steps = {{h.step, e.task, h.label}, {step, e.task, e.label}};
-					exec.report(std::move(f));
-					reported = true;
-					break;
-				}
-			}
+			bool reported = e.lock->sleeps() && checkSleep(exec, e, step);
 			/* lockdep's cycle report first: it says more than the rank rule. */
 			if (!reported && !(lockdepOn_ && checkLockdep(exec, e, step)))
 				checkLockRank(exec, e, step);
 			break;
 		}
+		case Event::Kind::MightSleep:
+			checkSleep(exec, e, step);
+			break;
 
 		case Event::Kind::PteWritten:
+			checkPae(exec, e, step);
 			if (!w.holds(e.task, *w.tables[e.pte.table].ptl)) {
 				Finding f;
 				f.invariant = "pte-unlocked";
@@ -160,12 +144,233 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 		case Event::Kind::WalkEnd:
 			checkWalkEnd(exec, e, step);
 			break;
+		case Event::Kind::PmdWritten:
+			if (!w.holds(e.task, *w.pmdLock)) {
+				Finding f;
+				f.invariant = "pmd-unlocked";
+				f.title = fmt::format("{} writes PMD {:#x} without holding {}", who,
+						      w.pmds[e.pmd].base, w.pmdLock->name());
+				f.message = fmt::format("  at \"{}\"\n", e.label);
+				f.steps = {{step, e.task, e.label}};
+				exec.report(std::move(f));
+			}
+			break;
+		case Event::Kind::FolioFreed:
+			checkFolioFreed(exec, e, step);
+			break;
+		case Event::Kind::TableFreed:
+		case Event::Kind::StaleTableAccess:
+			checkTable(exec, e, step);
+			break;
+		case Event::Kind::UserRead:
+			checkUserRead(exec, e, step);
+			break;
+		case Event::Kind::PinTaken:
+			checkPin(exec, e, step);
+			break;
+		case Event::Kind::SwapFreed:
+			checkSwapFreed(exec, e, step);
+			break;
+		case Event::Kind::Warn: {
+			Finding f;
+			f.invariant = "kernel-warning";
+			f.title = fmt::format("WARNING: {} in {}", e.text, e.label);
+			f.message = fmt::format("  {} hits a VM_WARN_ON/VM_BUG_ON the model reproduces\n"
+						"  at \"{}\": {}\n",
+						who, e.label, e.text);
+			f.steps = {{step, e.task, e.label}};
+			exec.report(std::move(f));
+			break;
+		}
 		case Event::Kind::Acquired:
 		case Event::Kind::Released:
+		case Event::Kind::UserWrite:
+		case Event::Kind::PinReleased:
 			break;
 		}
 	}
 	w.events.clear();
+}
+
+bool MmProgram::checkSleep(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	const std::string &who = taskNames_[e.task];
+	std::string what = e.lock ? fmt::format("takes {} ({}), a sleeping lock,", e.lock->name(),
+					       lockClassName(e.lock->lockClass()))
+				  : std::string("sleeps");
+	std::string context;
+	StepRef since{step, e.task, e.label};
+	for (const HeldLock &h : w.held[e.task]) {
+		if (h.lock->sleeps())
+			continue;
+		context = fmt::format("while holding spinlock {} taken at \"{}\"", h.lock->name(),
+				      h.label);
+		since = {h.step, e.task, h.label};
+		break;
+	}
+	if (context.empty() && w.irqOff[e.task])
+		context = "with IRQs disabled (local_irq_save)";
+	if (context.empty() && w.rcuDepth[e.task] > 0)
+		context = "inside an RCU read-side critical section";
+	if (context.empty())
+		return false;
+	Finding f;
+	f.invariant = "sleep-in-atomic";
+	f.title = fmt::format("BUG: sleeping function called from invalid context: {} {} {}", who,
+			      what, context);
+	f.message = fmt::format("BUG: sleeping function called from invalid context\n"
+				"in_atomic(): 1, task: {}\n"
+				"  {} at \"{}\"\n"
+				"  {}\n"
+				"Atomic context may only trylock a sleeping lock.\n",
+				who, what, e.label, context);
+	f.steps = {since, {step, e.task, e.label}};
+	if (since.step == step)
+		f.steps.pop_back();
+	exec.report(std::move(f));
+	return true;
+}
+
+void MmProgram::checkPae(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	if (!e.newPte.present() || !e.newPte.writable)
+		return;
+	const Folio &f = w.folios[e.newPte.folio];
+	if (!f.anon || f.pae)
+		return;
+	Finding fd;
+	fd.invariant = "pae";
+	fd.title = fmt::format("{} maps folio {} writable at {} without PageAnonExclusive",
+			       taskNames_[e.task], f.name, objectName(e.pte.object()));
+	fd.message = fmt::format("  at \"{}\"\n  VM_BUG_ON(pte_write(pte) && !PageAnonExclusive(page)): "
+				 "a writable anon PTE must map an exclusive page (I-5b)\n",
+				 e.label);
+	fd.steps = {{step, e.task, e.label}};
+	exec.report(std::move(fd));
+}
+
+void MmProgram::checkPin(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	const GupRef &g = w.gupRefs[e.gupRef];
+	const Folio &f = w.folios[g.folio];
+	if (!g.pin || !f.anon || f.pae)
+		return;
+	Finding fd;
+	fd.invariant = "pae";
+	fd.title = fmt::format("{} pins anon folio {} at {:#x} without PageAnonExclusive",
+			       taskNames_[e.task], f.name, g.addr);
+	fd.message = "  sanity_check_pinned_pages(): a FOLL_PIN of an anon page requires it to be "
+		     "exclusive (I-5c); gup_must_unshare() should have refused\n";
+	fd.steps = {{step, e.task, "pin"}};
+	exec.report(std::move(fd));
+}
+
+void MmProgram::checkFolioFreed(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	const Folio &f = w.folios[e.folio];
+	std::vector<std::string> refs;
+	for (const PteRef &r : w.entriesReferring(e.folio))
+		refs.push_back(fmt::format("{} ({})", objectName(r.object()),
+					   w.pte(r).present() ? "present" : "migration entry"));
+	for (std::size_t c = 0; c < w.tlb.size(); ++c)
+		for (const TlbEntry &t : w.tlb[c])
+			if (t.folio == e.folio)
+				refs.push_back(fmt::format("the TLB of {}'s CPU ({:#x})", taskNames_[c],
+							   t.addr));
+	for (const GupRef &g : w.gupRefs)
+		if (g.folio == e.folio && !g.released)
+			refs.push_back(fmt::format("a GUP {} held by {}", g.pin ? "pin" : "reference",
+						   taskNames_[g.task]));
+	if (refs.empty())
+		return;
+	Finding fd;
+	fd.invariant = "folio-use-after-free";
+	fd.title = fmt::format("folio {} is freed while {} still reaches it", f.name, refs.front());
+	fd.message = fmt::format("  freed at \"{}\" by {}\n  still reachable through: {}\n"
+				 "  (I-7: a folio is freed only after every PTE, migration entry, "
+				 "TLB entry and pin to it is gone)\n",
+				 e.label, taskNames_[e.task], fmt::join(refs, "; "));
+	fd.steps = {{step, e.task, e.label}};
+	exec.report(std::move(fd));
+}
+
+void MmProgram::checkTable(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	const PteTable &t = w.tables[e.table];
+	Finding fd;
+	fd.invariant = "pgtable-use-after-free";
+	fd.steps = {{step, e.task, e.label}};
+	if (e.kind == Event::Kind::StaleTableAccess) {
+		fd.title = fmt::format("{} accesses the freed page table that mapped {:#x}",
+				       taskNames_[e.task], t.base);
+		fd.message = fmt::format("  at \"{}\": the table page was freed at \"{}\"\n"
+					 "  (I-7f: a lockless walker must be excluded, by IRQs off + "
+					 "IPI or RCU, before a table is freed)\n",
+					 e.label, tableFreedBy_.count(e.table) ? tableFreedBy_[e.table].what : "?");
+		if (tableFreedBy_.count(e.table))
+			fd.steps.insert(fd.steps.begin(), tableFreedBy_[e.table]);
+		exec.report(std::move(fd));
+		return;
+	}
+	tableFreedBy_[e.table] = {step, e.task, e.label};
+	std::string why;
+	if (t.installedAt != kNone)
+		why = fmt::format("the PMD for {:#x} still points at it", w.pmds[t.installedAt].base);
+	else
+		for (std::uint32_t s = 0; s < 512 && why.empty(); ++s)
+			if (!t.entries[s].none())
+				why = fmt::format("entry {} is not none", objectName(PteRef{e.table, s}.object()));
+	if (why.empty())
+		return;
+	fd.title = fmt::format("{} frees a page table while {}", taskNames_[e.task], why);
+	fd.message = fmt::format("  at \"{}\"\n", e.label);
+	exec.report(std::move(fd));
+}
+
+void MmProgram::checkUserRead(Execution &exec, const Event &e, std::uint64_t step)
+{
+	if (!e.known || e.oldValue == e.newValue)
+		return;
+	Finding fd;
+	fd.invariant = "lost-write";
+	fd.title = fmt::format("{} reads {:#x} at {:#x} but the last completed write there stored "
+			       "{:#x}",
+			       taskNames_[e.task], e.newValue, e.addr, e.oldValue);
+	fd.message = fmt::format("  at \"{}\"{}\n  (I-8: every completed user or DMA write is seen "
+				 "by later reads of that address)\n",
+				 e.label, e.dma ? " (DMA through a pin)" : "");
+	fd.steps = {{step, e.task, e.label}};
+	exec.report(std::move(fd));
+}
+
+void MmProgram::checkSwapFreed(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	for (std::size_t t = 0; t < w.tables.size(); ++t) {
+		if (w.tables[t].freed)
+			continue;
+		for (std::uint32_t s = 0; s < 512; ++s) {
+			const Pte &pte = w.tables[t].entries[s];
+			if (!pte.isSwap() || pte.swap != e.swap)
+				continue;
+			Finding fd;
+			fd.invariant = "swap-entry-dangling";
+			fd.title = fmt::format("swap slot {} is freed while {} still holds its swap "
+					       "entry",
+					       e.swap, objectName(PteRef{static_cast<TableIdx>(t), s}.object()));
+			fd.message = fmt::format("  freed at \"{}\" (I-7c: a swap PTE names a slot with "
+						 "count > 0)\n",
+						 e.label);
+			fd.steps = {{step, e.task, e.label}};
+			exec.report(std::move(fd));
+			return;
+		}
+	}
 }
 
 bool MmProgram::checkLockdep(Execution &exec, const Event &e, std::uint64_t step)
@@ -358,53 +563,108 @@ void MmProgram::checkWalkEnd(Execution &exec, const Event &e, std::uint64_t step
 void MmProgram::atEnd(Execution &exec)
 {
 	drainEvents(exec, exec.steps());
+	checkEndState(exec);
+}
+
+/*
+ * The quiescent invariants, on the final state (every operation is done,
+ * so no lock is held): I-1 rmap reachability of every present, migration
+ * and swapcache-backed swap entry, I-3 mapcount, I-4 refcount, I-6 pins,
+ * I-7b no migration entry left behind.
+ */
+void MmProgram::checkEndState(Execution &exec)
+{
 	World &w = *world_;
 	std::vector<int> mapped(w.folios.size(), 0);
+	auto unreachable = [&](const Folio &f, std::uint64_t addr) -> std::string {
+		VmaIdx v = w.findVma(addr);
+		if (v == kNone)
+			return "no VMA covers it";
+		const Vma &vma = w.vmas[v];
+		std::uint64_t at = 0;
+		if (f.mapping == kNone || vma.anonVma == kNone)
+			return "the folio or the VMA has no anon_vma";
+		if (w.anonVmas[f.mapping].root != w.anonVmas[vma.anonVma].root)
+			return fmt::format("{}->mapping is {} but VMA {} belongs to {}", f.name,
+					   anonVmaName(f.mapping), vma.name, anonVmaName(vma.anonVma));
+		const auto &tree = w.anonVmas[f.mapping].vmas;
+		if (std::find(tree.begin(), tree.end(), v) == tree.end())
+			return fmt::format("VMA {} is not on anon_vma {}'s tree", vma.name,
+					   anonVmaName(f.mapping));
+		if (!vma.addressOf(f.index, at) || at != addr)
+			return fmt::format("{}->index {:#x} puts it at another address of VMA {}", f.name,
+					   f.index, vma.name);
+		return {};
+	};
 	for (std::size_t t = 0; t < w.tables.size(); ++t) {
+		if (w.tables[t].freed || w.tables[t].installedAt == kNone)
+			continue;
 		for (std::uint32_t s = 0; s < 512; ++s) {
 			const Pte &pte = w.tables[t].entries[s];
-			if (!pte.present())
-				continue;
-			++mapped[pte.folio];
-			const Folio &f = w.folios[pte.folio];
 			PteRef r{static_cast<TableIdx>(t), s};
-			std::uint64_t addr = w.addressOf(r);
-			VmaIdx v = w.findVma(addr);
-			std::string why;
-			if (v == kNone) {
-				why = "no VMA covers it";
-			} else {
-				const Vma &vma = w.vmas[v];
-				std::uint64_t at = 0;
-				if (f.mapping == kNone || vma.anonVma == kNone)
-					why = "the folio or the VMA has no anon_vma";
-				else if (w.anonVmas[f.mapping].root != w.anonVmas[vma.anonVma].root)
-					why = fmt::format("{}->mapping is {} but VMA {} belongs to {}",
-							  f.name, anonVmaName(f.mapping), vma.name,
-							  anonVmaName(vma.anonVma));
-				else if (std::find(w.anonVmas[f.mapping].vmas.begin(),
-						   w.anonVmas[f.mapping].vmas.end(),
-						   v) == w.anonVmas[f.mapping].vmas.end())
-					why = fmt::format("VMA {} is not on anon_vma {}'s tree", vma.name,
-							  anonVmaName(f.mapping));
-				else if (!vma.addressOf(f.index, at) || at != addr)
-					why = fmt::format("{}->index {:#x} puts it at another address of "
-							  "VMA {}", f.name, f.index, vma.name);
-			}
-			if (!why.empty()) {
+			FolioIdx fi = kNone;
+			const char *kind = "";
+			if (pte.present()) {
+				fi = pte.folio;
+				++mapped[fi];
+				kind = "maps";
+			} else if (pte.isMigration()) {
+				fi = pte.folio;
+				kind = "holds a migration entry for";
 				Finding fd;
-				fd.invariant = "rmap-unreachable";
-				fd.title = fmt::format("{} maps folio {} but rmap cannot find it: {}",
-						       objectName(r.object()), f.name, why);
-				fd.message = "  try_to_unmap()/try_to_migrate() would leave this PTE behind\n";
-				if (lastFolioWrite_[pte.folio].task != kNoTask)
-					fd.steps = {lastFolioWrite_[pte.folio]};
+				fd.invariant = "migration-entry-leak";
+				fd.title = fmt::format("{} still holds a migration entry for folio {} after "
+						       "every migration ended",
+						       objectName(r.object()), w.folios[fi].name);
+				fd.message = "  a fault there waits on the folio lock and retries forever; "
+					     "rmap no longer finds it (I-7b)\n";
 				exec.report(std::move(fd));
+			} else if (pte.isSwap() && pte.swap < static_cast<SwapIdx>(w.swap.slots.size())) {
+				fi = w.swap.slots[pte.swap].cache;
+				kind = "holds a swap entry whose swapcache folio is";
 			}
+			if (fi == kNone || w.folios[fi].freed)
+				continue;
+			const Folio &f = w.folios[fi];
+			std::string why = unreachable(f, w.addressOf(r));
+			if (why.empty())
+				continue;
+			Finding fd;
+			fd.invariant = "rmap-unreachable";
+			fd.title = fmt::format("{} {} folio {} but rmap cannot find it: {}",
+					       objectName(r.object()), kind, f.name, why);
+			fd.message = "  try_to_unmap()/try_to_migrate() would leave this entry behind\n";
+			if (lastFolioWrite_[fi].task != kNoTask)
+				fd.steps = {lastFolioWrite_[fi]};
+			exec.report(std::move(fd));
 		}
+	}
+	std::vector<int> gupRefs(w.folios.size(), 0);
+	for (std::size_t i = 0; i < w.gupRefs.size(); ++i) {
+		const GupRef &g = w.gupRefs[i];
+		if (g.released)
+			continue;
+		gupRefs[g.folio] += g.pin ? kGupPinCountingBias : 1;
+		if (w.gupRefRemapped[i])
+			continue;
+		PteRef r = w.pteFor(g.addr);
+		if (r.table != kNone && w.pte(r).mapsFolio(g.folio))
+			continue;
+		Finding fd;
+		fd.invariant = "pin-unmapped";
+		fd.title = fmt::format("{} holds a {} on folio {} for {:#x}, but {:#x} no longer maps it",
+				       taskNames_[g.task], g.pin ? "pin" : "GUP reference",
+				       w.folios[g.folio].name, g.addr, g.addr);
+		fd.message = "  I-6: while a pin is held and the user did not unmap or remap the "
+			     "address, the entry keeps mapping the pinned folio (DMA would go to memory "
+			     "the process no longer sees)\n";
+		fd.steps = {{g.step, g.task, "pinned"}};
+		exec.report(std::move(fd));
 	}
 	for (std::size_t i = 0; i < w.folios.size(); ++i) {
 		const Folio &f = w.folios[i];
+		if (f.freed)
+			continue;
 		if (f.mapcount != mapped[i]) {
 			Finding fd;
 			fd.invariant = "mapcount";
@@ -412,13 +672,16 @@ void MmProgram::atEnd(Execution &exec)
 					       f.mapcount, mapped[i]);
 			exec.report(std::move(fd));
 		}
-		if (f.refcount != f.mapcount) {
+		int expected = f.mapcount + (f.swapcache ? 1 : 0) + gupRefs[i];
+		if (f.refcount != expected) {
 			Finding fd;
 			fd.invariant = "refcount";
-			fd.title = fmt::format("folio {} ends with refcount {} for mapcount {}: a "
-					       "reference was {}",
-					       f.name, f.refcount, f.mapcount,
-					       f.refcount > f.mapcount ? "leaked" : "dropped twice");
+			fd.title = fmt::format("folio {} ends with refcount {}, expected {} (mapcount {}{}{})",
+					       f.name, f.refcount, expected, f.mapcount,
+					       f.swapcache ? " + swapcache 1" : "",
+					       gupRefs[i] ? fmt::format(" + GUP {}", gupRefs[i]) : "");
+			fd.message = fmt::format("  a reference was {}\n",
+						 f.refcount > expected ? "leaked" : "dropped twice");
 			exec.report(std::move(fd));
 		}
 	}

@@ -10,6 +10,7 @@
  */
 
 #include <bitset>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,14 @@ private:
 	void checkWalkBegin(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkFolioWrite(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkWalkEnd(Execution &exec, const model::Event &e, std::uint64_t step);
+	bool checkSleep(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkPae(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkPin(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkFolioFreed(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkTable(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkUserRead(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkSwapFreed(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkEndState(Execution &exec);
 	std::string anonVmaName(model::AnonVmaIdx a) const;
 
 	const scenarios::Scenario &scenario_;
@@ -84,6 +93,7 @@ private:
 	std::vector<StepInfo> stepLog_;
 	/* Last step that wrote each folio's mapping or index (for reports). */
 	std::vector<StepRef> lastFolioWrite_;
+	std::map<model::TableIdx, StepRef> tableFreedBy_;
 };
 
 } // namespace mmrace::checker

@@ -23,6 +23,15 @@ enum class Guard : std::uint8_t {
 	UffdMoveDoublePtLock,
 	UffdMovePteSame,
 	UffdMovePinnedRecheck,
+	PteOffsetMapLockPmdSame,
+	/* access (faults) */
+	/* end access */
+	/* gup */
+	/* end gup */
+	/* migrate */
+	/* end migrate */
+	/* reclaim */
+	/* end reclaim */
 	Count,
 };
 

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace mmrace::model {
 
 using K = AccessKind;
@@ -101,10 +103,77 @@ void Kernel::unlockShared(Lock &l, const char *label)
 	released(l, label);
 }
 
+void Kernel::staleTable(TableIdx t, const char *label)
+{
+	Event e = makeEvent(Event::Kind::StaleTableAccess, self());
+	e.table = t;
+	e.label = label;
+	event(e);
+}
+
 Pte Kernel::readPte(PteRef r, const char *label)
 {
-	point(r.object(), K::Read, label);
+	point(r.object(), K::Read, label, nullptr, tableObject(r.table));
+	if (world_.tables[r.table].freed)
+		staleTable(r.table, label);
 	return world_.pte(r);
+}
+
+Pmd Kernel::readPmd(PmdIdx p, const char *label)
+{
+	point(pmdObject(p), K::Read, label);
+	return world_.pmds[p].entry;
+}
+
+void Kernel::writePmd(PmdIdx p, const Pmd &v, const char *label)
+{
+	point(pmdObject(p), K::Write, label);
+	Pmd old = world_.pmds[p].entry;
+	if (old.isTable() && world_.tables[old.table].installedAt == p)
+		world_.tables[old.table].installedAt = kNone;
+	if (v.isTable()) {
+		world_.tables[v.table].installedAt = p;
+		world_.tables[v.table].base = world_.pmds[p].base;
+	}
+	world_.pmds[p].entry = v;
+	Event e = makeEvent(Event::Kind::PmdWritten, self());
+	e.pmd = p;
+	e.oldPmd = old;
+	e.newPmd = v;
+	e.label = label;
+	event(e);
+}
+
+PteRef Kernel::pteOffsetMapLock(std::uint64_t addr, const char *label)
+{
+	PmdIdx p = world_.pmdFor(addr);
+	if (p == kNone)
+		return {kNone, 0};
+	for (;;) {
+		Pmd pmd = readPmd(p, "__pte_offset_map: pmdp_get_lockless()");
+		if (!pmd.isTable())
+			return {kNone, 0};
+		PteRef r = world_.pteIn(pmd.table, addr);
+		Lock &ptl = *world_.tables[pmd.table].ptl;
+		lock(ptl, label);
+		if (world_.tables[pmd.table].freed)
+			staleTable(pmd.table, label);
+		if (!guard(Guard::PteOffsetMapLockPmdSame))
+			return r;
+		if (readPmd(p, "__pte_offset_map_lock: pmd_same(pmdval, pmdp_get_lockless())") == pmd)
+			return r;
+		unlock(ptl, "__pte_offset_map_lock: pmd changed, spin_unlock(ptl) and retry");
+	}
+}
+
+void Kernel::freeTable(TableIdx t, const char *label)
+{
+	point(tableObject(t), K::Write, label);
+	world_.tables[t].freed = true;
+	Event e = makeEvent(Event::Kind::TableFreed, self());
+	e.table = t;
+	e.label = label;
+	event(e);
 }
 
 Pte Kernel::writePte(PteRef r, const Pte &v, const char *label)
@@ -115,6 +184,8 @@ Pte Kernel::writePte(PteRef r, const Pte &v, const char *label)
 	point(r.object(), K::Write, label, nullptr,
 	      f == kNone ? kNoObject : folioObject(f, FolioField::Rmap));
 	old = world_.pte(r);
+	if (world_.tables[r.table].freed)
+		staleTable(r.table, label);
 	world_.pte(r) = v;
 	for (RmapWalk &w : world_.walks) {
 		if (!w.active)
@@ -189,10 +260,464 @@ void Kernel::addRefcount(FolioIdx f, int delta, const char *label)
 	world_.folios[f].refcount += delta;
 }
 
+void Kernel::addMapcount(FolioIdx f, int delta, const char *label)
+{
+	point(folioObject(f, FolioField::Mapcount), K::ReadModifyWrite, label);
+	world_.folios[f].mapcount += delta;
+}
+
+void Kernel::folioPut(FolioIdx f, int refs, const char *label)
+{
+	point(folioObject(f, FolioField::Refcount), K::ReadModifyWrite, label);
+	Folio &fo = world_.folios[f];
+	fo.refcount -= refs;
+	if (fo.refcount < 0) {
+		warn(label, fmt::format("folio {} refcount underflow ({})", fo.name, fo.refcount));
+		return;
+	}
+	if (fo.refcount == 0 && !fo.freed) {
+		fo.freed = true;
+		Event e = makeEvent(Event::Kind::FolioFreed, self());
+		e.folio = f;
+		e.label = label;
+		event(e);
+	}
+}
+
+bool Kernel::tryGetFolio(FolioIdx f, int refs, const char *label)
+{
+	point(folioObject(f, FolioField::Refcount), K::ReadModifyWrite, label);
+	Folio &fo = world_.folios[f];
+	if (fo.refcount <= 0)
+		return false;
+	fo.refcount += refs;
+	return true;
+}
+
+bool Kernel::refFreeze(FolioIdx f, int expected, const char *label)
+{
+	point(folioObject(f, FolioField::Refcount), K::ReadModifyWrite, label);
+	Folio &fo = world_.folios[f];
+	if (fo.refcount != expected)
+		return false;
+	fo.refcount = 0;
+	return true;
+}
+
+void Kernel::refUnfreeze(FolioIdx f, int count, const char *label)
+{
+	point(folioObject(f, FolioField::Refcount), K::Write, label);
+	world_.folios[f].refcount = count;
+}
+
 bool Kernel::readPageAnonExclusive(FolioIdx f, const char *label)
 {
-	point(folioObject(f, FolioField::Flags), K::Read, label);
+	point(folioObject(f, FolioField::Pae), K::Read, label);
 	return world_.folios[f].pae;
+}
+
+void Kernel::writePageAnonExclusive(FolioIdx f, bool pae, const char *label)
+{
+	point(folioObject(f, FolioField::Pae), K::Write, label);
+	world_.folios[f].pae = pae;
+}
+
+static bool &flagRef(Folio &f, Kernel::Flag flag)
+{
+	switch (flag) {
+	case Kernel::Flag::Swapcache: return f.swapcache;
+	case Kernel::Flag::Writeback: return f.writeback;
+	case Kernel::Flag::Dirty: return f.dirty;
+	case Kernel::Flag::Lru: break;
+	}
+	return f.lru;
+}
+
+bool Kernel::readFlag(FolioIdx f, Flag flag, const char *label)
+{
+	point(folioObject(f, FolioField::Flags), K::Read, label);
+	return flagRef(world_.folios[f], flag);
+}
+
+void Kernel::writeFlag(FolioIdx f, Flag flag, bool value, const char *label)
+{
+	point(folioObject(f, FolioField::Flags), K::Write, label);
+	flagRef(world_.folios[f], flag) = value;
+}
+
+SwapIdx Kernel::readFolioSwap(FolioIdx f, const char *label)
+{
+	point(folioObject(f, FolioField::Flags), K::Read, label);
+	return world_.folios[f].swap;
+}
+
+void Kernel::writeFolioSwap(FolioIdx f, SwapIdx s, const char *label)
+{
+	point(folioObject(f, FolioField::Flags), K::Write, label);
+	world_.folios[f].swap = s;
+}
+
+std::uint64_t Kernel::readContent(FolioIdx f, const char *label)
+{
+	point(folioObject(f, FolioField::Content), K::Read, label);
+	return world_.folios[f].content;
+}
+
+void Kernel::writeContent(FolioIdx f, std::uint64_t v, const char *label)
+{
+	point(folioObject(f, FolioField::Content), K::Write, label);
+	world_.folios[f].content = v;
+}
+
+FolioIdx Kernel::allocFolio(const char *label, bool locked)
+{
+	point(mmObject(MmField::FolioAlloc), K::ReadModifyWrite, label);
+	std::size_t n = 0;
+	for (const Folio &f : world_.folios)
+		n += f.name.rfind("new", 0) == 0;
+	FolioIdx f = world_.newFolio(fmt::format("new{}", n));
+	if (locked) {
+		/* __folio_set_locked(): nobody else can see the folio yet */
+		Lock &l = *world_.folios[f].lock;
+		l.setWriter(self());
+		acquired(l, false, true, 0, label);
+	}
+	return f;
+}
+
+void Kernel::waitFolioUnlocked(FolioIdx f, const char *label)
+{
+	Event e = makeEvent(Event::Kind::MightSleep, self());
+	e.folio = f;
+	e.label = label;
+	event(e);
+	world_.bitWait[self()]->set(f, false);
+	point(world_.folios[f].lock->id(), K::Wait, label, world_.bitWait[self()].get());
+}
+
+void Kernel::waitWriteback(FolioIdx f, const char *label)
+{
+	Event e = makeEvent(Event::Kind::MightSleep, self());
+	e.folio = f;
+	e.label = label;
+	event(e);
+	world_.bitWait[self()]->set(f, true);
+	point(folioObject(f, FolioField::Flags), K::Wait, label, world_.bitWait[self()].get());
+}
+
+SwapIdx Kernel::allocSwapSlot(const char *label)
+{
+	point(mmObject(MmField::SwapAlloc), K::ReadModifyWrite, label);
+	for (std::size_t i = 0; i < world_.swap.slots.size(); ++i) {
+		SwapSlot &s = world_.swap.slots[i];
+		if (s.allocated)
+			continue;
+		s = SwapSlot{};
+		s.allocated = true;
+		return static_cast<SwapIdx>(i);
+	}
+	return kNone;
+}
+
+int Kernel::readSwapCount(SwapIdx s, const char *label)
+{
+	point(swapObject(s, SwapField::Count), K::Read, label);
+	return world_.swap.slots[s].count;
+}
+
+void Kernel::swapDup(SwapIdx s, const char *label)
+{
+	point(swapObject(s, SwapField::Count), K::ReadModifyWrite, label);
+	++world_.swap.slots[s].count;
+}
+
+static void maybeFreeSlot(Kernel &k, World &w, SwapIdx s, const char *label)
+{
+	SwapSlot &slot = w.swap.slots[s];
+	if (!slot.allocated || slot.count > 0 || slot.cache != kNone)
+		return;
+	slot.allocated = false;
+	Event e{};
+	e.kind = Event::Kind::SwapFreed;
+	e.task = k.self();
+	e.swap = s;
+	e.label = label;
+	w.events.push_back(e);
+}
+
+void Kernel::swapFree(SwapIdx s, const char *label)
+{
+	point(swapObject(s, SwapField::Count), K::ReadModifyWrite, label,
+	      nullptr, mmObject(MmField::SwapAlloc));
+	SwapSlot &slot = world_.swap.slots[s];
+	if (--slot.count < 0) {
+		warn(label, fmt::format("swap slot {} count underflow", s));
+		slot.count = 0;
+	}
+	maybeFreeSlot(*this, world_, s, label);
+}
+
+FolioIdx Kernel::swapCacheGet(SwapIdx s, const char *label)
+{
+	point(swapObject(s, SwapField::Cache), K::Read, label);
+	return world_.swap.slots[s].cache;
+}
+
+void Kernel::swapCacheAdd(SwapIdx s, FolioIdx f, const char *label)
+{
+	point(swapObject(s, SwapField::Cache), K::Write, label);
+	world_.swap.slots[s].cache = f;
+}
+
+void Kernel::swapCacheDel(SwapIdx s, const char *label)
+{
+	point(swapObject(s, SwapField::Cache), K::Write, label, nullptr,
+	      mmObject(MmField::SwapAlloc));
+	world_.swap.slots[s].cache = kNone;
+	maybeFreeSlot(*this, world_, s, label);
+}
+
+std::uint64_t Kernel::swapReadData(SwapIdx s, const char *label)
+{
+	point(swapObject(s, SwapField::Data), K::Read, label);
+	return world_.swap.slots[s].data;
+}
+
+void Kernel::swapWriteData(SwapIdx s, std::uint64_t v, const char *label)
+{
+	point(swapObject(s, SwapField::Data), K::Write, label);
+	world_.swap.slots[s].data = v;
+	world_.swap.slots[s].written = true;
+}
+
+/*
+ * IRQ state is per CPU. Toggling it is declared as a read of the CPU's Irq
+ * object: two CPUs' toggles commute, and every IPI to that CPU (a Wait, so
+ * write-like) conflicts with them, which is all the ordering that matters.
+ */
+void Kernel::localIrqDisable(const char *label)
+{
+	point(mmObject(MmField::Irq, self()), K::Read, label);
+	world_.irqOff[self()] = true;
+}
+
+void Kernel::localIrqEnable(const char *label)
+{
+	point(mmObject(MmField::Irq, self()), K::Read, label);
+	world_.irqOff[self()] = false;
+}
+
+void Kernel::ipiSync(const char *label)
+{
+	for (TaskId c = 0; c < world_.irqOff.size(); ++c)
+		if (c != self())
+			point(mmObject(MmField::Irq, c), K::Wait, label, world_.cpuIpi[c].get());
+}
+
+void Kernel::flushTlbRange(std::uint64_t start, std::uint64_t end, const char *label)
+{
+	/* flush_tlb_mm_range(): the local flush, then an IPI each CPU answers
+	 * when its IRQs are on; the initiator waits for all of them. */
+	for (TaskId c = 0; c < world_.tlb.size(); ++c) {
+		if (c == self())
+			point(mmObject(MmField::Tlb, c), K::Write, label);
+		else
+			point(mmObject(MmField::Tlb, c), K::Wait, label, world_.cpuIpi[c].get(),
+			      mmObject(MmField::Irq, c));
+		auto &entries = world_.tlb[c];
+		std::erase_if(entries, [&](const TlbEntry &t) { return t.addr >= start && t.addr < end; });
+	}
+}
+
+void Kernel::rcuReadLock(const char *label)
+{
+	point(mmObject(MmField::Rcu), K::Read, label);
+	++world_.rcuDepth[self()];
+}
+
+void Kernel::rcuReadUnlock(const char *label)
+{
+	point(mmObject(MmField::Rcu), K::Read, label);
+	if (--world_.rcuDepth[self()] == 0)
+		++world_.rcuExits[self()];
+}
+
+void Kernel::synchronizeRcu(const char *label)
+{
+	Event e = makeEvent(Event::Kind::MightSleep, self());
+	e.label = label;
+	event(e);
+	/* The grace period waits for the readers inside a section now. */
+	point(mmObject(MmField::Rcu), K::Write, label);
+	auto &waitFor = world_.rcuWaitFor[self()];
+	waitFor.clear();
+	for (TaskId t = 0; t < world_.rcuDepth.size(); ++t)
+		if (t != self() && world_.rcuDepth[t] > 0)
+			waitFor.emplace_back(t, world_.rcuExits[t]);
+	point(mmObject(MmField::Rcu), K::Wait, label, &world_.rcuSync);
+}
+
+int Kernel::readWriteProtectSeq(const char *label)
+{
+	point(mmObject(MmField::WriteProtectSeq), K::Read, label);
+	return world_.writeProtectSeq;
+}
+
+void Kernel::userAccessDone(std::uint64_t addr, bool write, std::uint64_t value, bool dma,
+			    int gupRef, const char *label)
+{
+	Event e = makeEvent(write ? Event::Kind::UserWrite : Event::Kind::UserRead, self());
+	e.addr = addr;
+	e.dma = dma;
+	e.gupRef = gupRef;
+	e.label = label;
+	auto it = world_.memory.find(addr);
+	e.known = it != world_.memory.end();	/* the oracle knows the value */
+	e.oldValue = e.known ? it->second : 0;
+	e.newValue = value;
+	if (write)
+		world_.memory[addr] = value;
+	event(e);
+}
+
+static TlbEntry *tlbLookup(World &w, TaskId cpu, std::uint64_t addr)
+{
+	for (TlbEntry &t : w.tlb[cpu])
+		if (t.addr == addr)
+			return &t;
+	return nullptr;
+}
+
+bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
+{
+	TlbEntry *t = tlbLookup(world_, self(), addr);
+	/* Only this CPU fills its TLB; others can only flush it, and a flush
+	 * conflicts with this step, so the entry seen here is the one used. */
+	ObjectId data = t ? folioObject(t->folio, FolioField::Content) : kNoObject;
+	point(mmObject(MmField::Tlb, self()), write ? K::Write : K::Read, label, nullptr, data,
+	      memObject(addr));
+	t = tlbLookup(world_, self(), addr);
+	if (!t)
+		return false;
+	if (write && !t->writable) {
+		/* A write to a read-only TLB entry faults; the entry is dropped. */
+		std::erase_if(world_.tlb[self()], [&](const TlbEntry &x) { return x.addr == addr; });
+		return false;
+	}
+	Folio &f = world_.folios[t->folio];
+	if (write)
+		f.content = value;
+	else
+		value = f.content;
+	userAccessDone(addr, write, value, false, -1, label);
+	return true;
+}
+
+bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
+{
+	/* The walk and the access are one instruction: no IPI gets in between,
+	 * modelled as IRQs off on this CPU from the PMD read to the end. */
+	PmdIdx p = world_.pmdFor(addr);
+	if (p == kNone)
+		return false;
+	point(pmdObject(p), K::Read, "hardware page-table walk: read PMD", nullptr,
+	      mmObject(MmField::Irq, self()));
+	Pmd pmd = world_.pmds[p].entry;
+	if (!pmd.isTable())
+		return false;
+	world_.irqOff[self()] = true;
+	PteRef r = world_.pteIn(pmd.table, addr);
+	for (;;) {
+		/* The data object comes from the PTE as it is now; if another CPU
+		 * changed the PTE before this step ran, declare again. */
+		const Pte cur = world_.pte(r);
+		ObjectId data = cur.present() ? folioObject(cur.folio, FolioField::Content) : kNoObject;
+		point(r.object(), write ? K::Write : K::Read, label, nullptr, data, memObject(addr));
+		if (world_.pte(r) == cur)
+			break;
+	}
+	bool ok = false;
+	if (world_.tables[r.table].freed)
+		staleTable(r.table, label);
+	Pte &pte = world_.pte(r);
+	if (pte.present() && (!write || pte.writable)) {
+		/* The hardware sets the accessed and dirty bits. */
+		pte.young = true;
+		if (write)
+			pte.dirty = true;
+		world_.tlb[self()].push_back({addr, pte.folio, pte.writable, exec_.steps()});
+		Folio &f = world_.folios[pte.folio];
+		if (write)
+			f.content = value;
+		else
+			value = f.content;
+		userAccessDone(addr, write, value, false, -1, label);
+		ok = true;
+	}
+	point(mmObject(MmField::Irq, self()), K::Read, "hardware page-table walk: done");
+	world_.irqOff[self()] = false;
+	return ok;
+}
+
+void Kernel::dmaAccess(int ref, bool write, std::uint64_t &value, const char *label)
+{
+	const GupRef &g = world_.gupRefs[ref];
+	point(folioObject(g.folio, FolioField::Content), write ? K::Write : K::Read, label, nullptr,
+	      memObject(g.addr));
+	Folio &f = world_.folios[g.folio];
+	if (write)
+		f.content = value;
+	else
+		value = f.content;
+	userAccessDone(g.addr, write, value, true, ref, label);
+}
+
+void Kernel::forgetMemory(std::uint64_t start, std::uint64_t end, const char *label)
+{
+	for (std::uint64_t a = start; a < end; a += kPageSize) {
+		point(memObject(a), K::Write, label);
+		world_.memory.erase(a);
+		for (std::size_t i = 0; i < world_.gupRefs.size(); ++i)
+			if (world_.gupRefs[i].addr == a)
+				world_.gupRefRemapped[i] = true;
+	}
+}
+
+int Kernel::recordGupRef(FolioIdx f, std::uint64_t addr, bool pin, bool write)
+{
+	GupRef g;
+	g.task = self();
+	g.folio = f;
+	g.addr = addr;
+	g.pin = pin;
+	g.write = write;
+	g.step = exec_.steps();
+	auto id = static_cast<int>(world_.gupRefs.size());
+	world_.gupRefs.push_back(g);
+	world_.gupRefRemapped.push_back(false);
+	Event e = makeEvent(Event::Kind::PinTaken, self());
+	e.gupRef = id;
+	e.folio = f;
+	e.addr = addr;
+	event(e);
+	return id;
+}
+
+void Kernel::releaseGupRef(int ref)
+{
+	world_.gupRefs[ref].released = true;
+	Event e = makeEvent(Event::Kind::PinReleased, self());
+	e.gupRef = ref;
+	e.folio = world_.gupRefs[ref].folio;
+	event(e);
+}
+
+void Kernel::warn(const char *label, std::string condition)
+{
+	Event e = makeEvent(Event::Kind::Warn, self());
+	e.label = label;
+	e.text = std::move(condition);
+	event(e);
 }
 
 std::vector<VmaIdx> Kernel::readAnonVmaTree(AnonVmaIdx a, const char *label)

@@ -34,6 +34,21 @@ public:
 	Pte readPte(PteRef r, const char *label);
 	/* set_pte_at(), or ptep_get_and_clear() using the returned old value */
 	Pte writePte(PteRef r, const Pte &v, const char *label);
+	/* pmdp_get_lockless() / pmdp_get() */
+	Pmd readPmd(PmdIdx p, const char *label);
+	/* set_pmd_at(), pmd_clear(), pmd_populate(); under the PMD lock */
+	void writePmd(PmdIdx p, const Pmd &v, const char *label);
+	/*
+	 * pte_offset_map_lock() (mm/pgtable-generic.c __pte_offset_map_lock):
+	 * read the PMD locklessly, take the table's PTL, recheck pmd_same()
+	 * (guard pte_offset_map_lock.pmd_same) and retry if the table went
+	 * away meanwhile. Returns the PTE with its PTL held, or table kNone
+	 * (nothing locked) if the PMD holds no table.
+	 */
+	PteRef pteOffsetMapLock(std::uint64_t addr, const char *label);
+	/* pte_free() / tlb_remove_table(): the table page goes back to the
+	 * allocator. Its PMD must have been cleared. */
+	void freeTable(TableIdx t, const char *label);
 
 	/* Folio fields. */
 	AnonVmaIdx readMapping(FolioIdx f, const char *label);
@@ -41,9 +56,85 @@ public:
 	std::uint64_t readIndex(FolioIdx f, const char *label);
 	void writeIndex(FolioIdx f, std::uint64_t index, const char *label);
 	int readMapcount(FolioIdx f, const char *label);
+	void addMapcount(FolioIdx f, int delta, const char *label);	/* folio_add/remove_*_rmap */
 	int readRefcount(FolioIdx f, const char *label);
-	void addRefcount(FolioIdx f, int delta, const char *label);	/* folio_get/put */
+	void addRefcount(FolioIdx f, int delta, const char *label);	/* folio_get, folio_ref_add */
+	/* folio_put_refs(): drops refs; at 0 the folio is freed (FolioFreed). */
+	void folioPut(FolioIdx f, int refs, const char *label);
+	/* folio_ref_try_add() (try_get_folio): fails on a free or frozen folio */
+	bool tryGetFolio(FolioIdx f, int refs, const char *label);
+	/* folio_ref_freeze(): refcount == expected -> 0 (frozen), else fail */
+	bool refFreeze(FolioIdx f, int expected, const char *label);
+	void refUnfreeze(FolioIdx f, int count, const char *label);
 	bool readPageAnonExclusive(FolioIdx f, const char *label);
+	void writePageAnonExclusive(FolioIdx f, bool pae, const char *label);
+	/* PG_swapcache, PG_writeback, PG_dirty, PG_lru and folio->swap */
+	enum class Flag : std::uint8_t { Swapcache, Writeback, Dirty, Lru };
+	bool readFlag(FolioIdx f, Flag flag, const char *label);
+	void writeFlag(FolioIdx f, Flag flag, bool value, const char *label);
+	SwapIdx readFolioSwap(FolioIdx f, const char *label);
+	void writeFolioSwap(FolioIdx f, SwapIdx s, const char *label);
+	/* The page's data, as the kernel reads or writes it (copies, I/O). */
+	std::uint64_t readContent(FolioIdx f, const char *label);
+	void writeContent(FolioIdx f, std::uint64_t v, const char *label);
+	/* A new folio from the allocator: refcount 1, locked if asked
+	 * (__folio_set_locked on a folio nobody else can see yet). */
+	FolioIdx allocFolio(const char *label, bool locked = false);
+	/* folio_wait_locked() / migration_entry_wait_on_locked(): sleep until
+	 * PG_locked is clear (might_sleep). */
+	void waitFolioUnlocked(FolioIdx f, const char *label);
+	/* folio_wait_writeback() */
+	void waitWriteback(FolioIdx f, const char *label);
+
+	/* Swap (one device; slots are swp_entry offsets). */
+	SwapIdx allocSwapSlot(const char *label);		/* folio_alloc_swap(); kNone if full */
+	int readSwapCount(SwapIdx s, const char *label);	/* __swap_count() */
+	void swapDup(SwapIdx s, const char *label);		/* swap_duplicate() / folio_dup_swap() */
+	/* swap_free(): count--, the slot is freed when nothing uses it. */
+	void swapFree(SwapIdx s, const char *label);
+	FolioIdx swapCacheGet(SwapIdx s, const char *label);	/* swap_cache_get_folio() (no ref) */
+	void swapCacheAdd(SwapIdx s, FolioIdx f, const char *label);
+	void swapCacheDel(SwapIdx s, const char *label);	/* __swap_cache_del_folio() */
+	std::uint64_t swapReadData(SwapIdx s, const char *label);	/* swap_read_folio() */
+	void swapWriteData(SwapIdx s, std::uint64_t v, const char *label);	/* swap_writepage() */
+
+	/*
+	 * CPUs. One CPU per task. local_irq_save/restore are observed by IPIs:
+	 * ipiSync() (smp_call_function(wait=1), tlb_remove_table_sync_one())
+	 * and flushTlbRange() wait until no other CPU has IRQs off.
+	 */
+	void localIrqDisable(const char *label);
+	void localIrqEnable(const char *label);
+	void ipiSync(const char *label);
+	/* flush_tlb_range(): IPI every CPU, drop its entries in [start, end) */
+	void flushTlbRange(std::uint64_t start, std::uint64_t end, const char *label);
+	void rcuReadLock(const char *label);
+	void rcuReadUnlock(const char *label);
+	void synchronizeRcu(const char *label);
+	int readWriteProtectSeq(const char *label);		/* raw_seqcount_try_begin() */
+
+	/*
+	 * User memory access from this task's CPU (the `access` op and DMA).
+	 * tlbAccess: one step; on a TLB hit allowing the access it reads or
+	 * stores the data and returns true. hwWalk: the page-table walk of a
+	 * TLB miss, atomic with respect to IPIs (an instruction): if the PTE
+	 * is present and allows the access it fills the TLB, does the access
+	 * and returns true; else the caller takes a fault. `value` is stored
+	 * on a write and receives the data on a read.
+	 */
+	bool tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, const char *label);
+	bool hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const char *label);
+	/* DMA through a GUP reference (no TLB): reads or writes the folio. */
+	void dmaAccess(int gupRef, bool write, std::uint64_t &value, const char *label);
+	/* Ghost: the user's mapping at [start, end) goes away (munmap): later
+	 * reads there owe nothing to earlier writes. */
+	void forgetMemory(std::uint64_t start, std::uint64_t end, const char *label);
+	/* Ghost bookkeeping of GUP references (after the refcount changed). */
+	int recordGupRef(FolioIdx f, std::uint64_t addr, bool pin, bool write);
+	void releaseGupRef(int ref);
+
+	/* A VM_WARN_ON()/VM_BUG_ON() the model reproduces (a finding). */
+	void warn(const char *label, std::string condition);
 
 	/* anon_vma. */
 	std::vector<VmaIdx> readAnonVmaTree(AnonVmaIdx a, const char *label);
@@ -64,10 +155,14 @@ public:
 
 private:
 	void point(ObjectId obj, AccessKind kind, const char *label, const SyncObject *sync = nullptr,
-		   ObjectId obj2 = kNoObject)
+		   ObjectId obj2 = kNoObject, ObjectId obj3 = kNoObject)
 	{
-		exec_.point({obj, obj2, kind, label, sync});
+		exec_.point({obj, obj2, kind, label, sync, obj3});
 	}
+	void event(Event e) { world_.events.push_back(std::move(e)); }
+	void staleTable(TableIdx t, const char *label);
+	void userAccessDone(std::uint64_t addr, bool write, std::uint64_t value, bool dma,
+			    int gupRef, const char *label);
 	void acquired(Lock &l, bool shared, bool trylock, int subclass, const char *label);
 	void released(Lock &l, const char *label);
 

@@ -16,22 +16,48 @@ using FolioIdx = std::int32_t;
 using AnonVmaIdx = std::int32_t;
 using VmaIdx = std::int32_t;
 using TableIdx = std::int32_t;
+using PmdIdx = std::int32_t;
+using SwapIdx = std::int32_t;	/* swap slot offset on the (single) swap device */
 inline constexpr std::int32_t kNone = -1;
 
-enum class ObjKind : std::uint8_t { Lock = 1, Pte, Folio, AnonVma };
+enum class ObjKind : std::uint8_t {
+	Lock = 1,
+	Pte,
+	Folio,
+	AnonVma,
+	Pmd,		/* one PMD entry */
+	Table,		/* a PTE table page itself: freeing it writes this */
+	Swap,		/* one swap slot: count, swapcache entry, data */
+	Mm,		/* per-mm singletons, see MmField */
+	Vma,
+	Mem,		/* ghost: the logical memory at one user page (I-8) */
+};
+
+/* Per-mm objects (index 0) and per-CPU ones (index = the task's CPU). */
+enum class MmField : std::uint8_t {
+	Tlb,		/* per CPU: its TLB entries for this mm */
+	Irq,		/* per CPU: IRQs off, as IPIs see it */
+	Rcu,		/* RCU read sections and grace periods */
+	FolioAlloc,	/* the page allocator (new folios get the next index) */
+	SwapAlloc,	/* the swap slot allocator */
+	WriteProtectSeq,	/* mm->write_protect_seq */
+};
 
 enum class FolioField : std::uint8_t {
 	Mapping,
 	Index,
 	Refcount,
 	Mapcount,
-	Flags,
+	Flags,		/* PG_swapcache, PG_writeback, PG_dirty, PG_lru, folio->swap */
 	/* Ghost: "the set of entries mapping this folio". A PTE store that maps
 	 * or unmaps the folio writes it; an rmap walk's start reads it. */
 	Rmap,
+	Pae,		/* PageAnonExclusive of its page */
+	Content,	/* the page's data */
 };
 
 enum class AnonVmaField : std::uint8_t { Vmas, Refcount };
+enum class SwapField : std::uint8_t { Count, Cache, Data };
 
 constexpr ObjectId objectId(ObjKind k, std::uint64_t index, std::uint8_t field = 0)
 {
@@ -61,6 +87,36 @@ constexpr ObjectId folioObject(FolioIdx f, FolioField field)
 constexpr ObjectId anonVmaObject(AnonVmaIdx a, AnonVmaField field)
 {
 	return objectId(ObjKind::AnonVma, static_cast<std::uint64_t>(a), static_cast<std::uint8_t>(field));
+}
+
+constexpr ObjectId pmdObject(PmdIdx p)
+{
+	return objectId(ObjKind::Pmd, static_cast<std::uint64_t>(p));
+}
+
+constexpr ObjectId tableObject(TableIdx t)
+{
+	return objectId(ObjKind::Table, static_cast<std::uint64_t>(t));
+}
+
+constexpr ObjectId swapObject(SwapIdx s, SwapField field)
+{
+	return objectId(ObjKind::Swap, static_cast<std::uint64_t>(s), static_cast<std::uint8_t>(field));
+}
+
+constexpr ObjectId mmObject(MmField field, std::uint64_t cpu = 0)
+{
+	return objectId(ObjKind::Mm, cpu, static_cast<std::uint8_t>(field));
+}
+
+constexpr ObjectId vmaObject(VmaIdx v)
+{
+	return objectId(ObjKind::Vma, static_cast<std::uint64_t>(v));
+}
+
+constexpr ObjectId memObject(std::uint64_t addr)
+{
+	return objectId(ObjKind::Mem, addr / 4096);
 }
 
 /* One PTE: its table and slot (address bits 12-20). */

@@ -25,6 +25,14 @@ const std::vector<OpInfo> &allOps()
 		 {{"locks", ParamKind::LockList, true,
 		   "lock references: \"mmap_lock\", \"folio:NAME\", \"anon_vma:NAME\" (its root's "
 		   "rwsem, write), \"ptl:ADDRESS\""}}},
+		/* access (faults) */
+		/* end access */
+		/* gup */
+		/* end gup */
+		/* migrate */
+		/* end migrate */
+		/* reclaim */
+		/* end reclaim */
 	};
 	return ops;
 }
@@ -55,6 +63,17 @@ const std::vector<GuardInfo> &allGuards()
 		{"uffd_move.pinned_recheck", "move_present_pte()",
 		 "re-check folio_maybe_dma_pinned() after ptep_clear_flush() and restore the PTE "
 		 "if the folio got pinned"},
+		{"pte_offset_map_lock.pmd_same", "__pte_offset_map_lock()",
+		 "after taking the PTL, recheck that the PMD still points at the same table "
+		 "(it may have been detached and freed between the lockless map and the lock)"},
+		/* access (faults) */
+		/* end access */
+		/* gup */
+		/* end gup */
+		/* migrate */
+		/* end migrate */
+		/* reclaim */
+		/* end reclaim */
 	};
 	return guards;
 }

@@ -18,6 +18,8 @@ enum class ParamKind {
 	Length,		/* byte count, a positive multiple of the page size */
 	Folio,		/* name of a folio placed by state.pages */
 	LockList,	/* ["folio:F", "anon_vma:A", "mmap_lock", "ptl:0x100000"] */
+	Bool,		/* true / false; absent = false */
+	Value,		/* an unsigned number (data written); absent = a unique default */
 };
 
 struct ParamInfo {

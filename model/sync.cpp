@@ -13,6 +13,8 @@ const char *lockClassName(LockClass c)
 	case LockClass::FolioLock: return "folio_lock (PG_locked)";
 	case LockClass::AnonVmaRwsem: return "&anon_vma->rwsem";
 	case LockClass::Ptl: return "ptlock_ptr(ptdesc)";
+	case LockClass::PmdLock: return "&mm->page_table_lock";
+	case LockClass::VmaLock: return "&vma->vm_lock";
 	case LockClass::Count: break;
 	}
 	return "?";
@@ -25,6 +27,9 @@ int lockClassRank(LockClass c)
 	case LockClass::FolioLock: return 30;
 	case LockClass::AnonVmaRwsem: return 60;
 	case LockClass::Ptl: return 80;
+	case LockClass::PmdLock: return 70;
+	/* Faults take it before the folio lock (reference section 2c). */
+	case LockClass::VmaLock: return 25;
 	case LockClass::Count: break;
 	}
 	return 0;
@@ -32,7 +37,7 @@ int lockClassRank(LockClass c)
 
 bool lockClassSleeps(LockClass c)
 {
-	return c != LockClass::Ptl;
+	return c != LockClass::Ptl && c != LockClass::PmdLock;
 }
 
 bool Lock::canProceed(AccessKind kind, TaskId) const

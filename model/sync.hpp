@@ -26,6 +26,8 @@ enum class LockClass : std::uint8_t {
 	FolioLock,	/* PG_locked (lockdep does not track it; we do) */
 	AnonVmaRwsem,	/* &anon_vma->rwsem (of the root) */
 	Ptl,		/* ptlock_ptr(ptdesc), split PTE lock */
+	PmdLock,	/* pmd_lockptr(): mm->page_table_lock here */
+	VmaLock,	/* the per-VMA lock (vma_start_read/vma_start_write) */
 	Count,
 };
 

@@ -23,8 +23,22 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	     const std::vector<std::string> &taskNames)
 	: guards_(guards), taskNames_(taskNames)
 {
-	held.resize(taskNames.size());
+	const std::size_t ntasks = taskNames.size();
+	held.resize(ntasks);
+	tlb.resize(ntasks);
+	irqOff.assign(ntasks, false);
+	rcuDepth.assign(ntasks, 0);
+	rcuExits.assign(ntasks, 0);
+	rcuWaitFor.resize(ntasks);
+	for (std::size_t t = 0; t < ntasks; ++t) {
+		bitWait.push_back(std::make_unique<FolioBitWait>(*this));
+		cpuIpi.push_back(std::make_unique<CpuIpi>(*this, static_cast<TaskId>(t)));
+	}
 	mmapLock.reset(newLock(LockClass::MmapLock, "mm->mmap_lock"));
+	pmdLock.reset(newLock(LockClass::PmdLock, "mm->page_table_lock"));
+	swap.stableWrites = sc.swap.stableWrites;
+	swap.synchronousIo = sc.swap.synchronousIo;
+	swap.slots.resize(sc.swap.slots);
 
 	for (const auto &a : sc.anonVmas) {
 		AnonVma av;
@@ -48,8 +62,9 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		vma.pgoff = v.start / kPageSize;
 		vma.anonVma = v.anonVma.empty() ? kNone : findAnonVma(v.anonVma);
 		vma.uffdMissing = std::find(v.uffd.begin(), v.uffd.end(), "missing") != v.uffd.end();
+		vma.writable = v.writable;
+		vma.lock.reset(newLock(LockClass::VmaLock, fmt::format("vma {}->vm_lock", v.name)));
 		auto idx = static_cast<VmaIdx>(vmas.size());
-		vmas.push_back(vma);
 		if (vma.anonVma != kNone) {
 			/* anon_vma_chain: linked into its own anon_vma and, for a
 			 * forked child, into the root's tree as well. */
@@ -59,36 +74,77 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 				anonVmas[root].vmas.push_back(idx);
 		}
 		for (std::uint64_t b = vma.start & ~(kPmdSize - 1); b < vma.end; b += kPmdSize) {
-			bool exists = std::any_of(tables.begin(), tables.end(),
-						  [&](const PteTable &t) { return t.base == b; });
-			if (exists)
+			if (pmdFor(b) != kNone)
 				continue;
 			PteTable t;
 			t.base = b;
 			t.ptl.reset(newLock(LockClass::Ptl, fmt::format("ptl({:#x})", b)));
+			t.installedAt = static_cast<PmdIdx>(pmds.size());
+			PmdSlot slot;
+			slot.base = b;
+			slot.entry.kind = Pmd::Kind::Table;
+			slot.entry.table = static_cast<TableIdx>(tables.size());
 			tables.push_back(std::move(t));
+			pmds.push_back(slot);
 		}
+		vmas.push_back(std::move(vma));
 	}
 
+	SwapIdx nextSlot = 0;
 	for (const auto &p : sc.pages) {
 		VmaIdx v = findVma(p.at);
 		if (v == kNone || vmas[v].anonVma == kNone)
 			throw std::invalid_argument(fmt::format("page {:#x} has no anon VMA", p.at));
-		Folio f;
-		f.name = p.folio;
+		std::uint64_t content = p.content ? p.content
+						  : std::hash<std::string>{}(p.folio.empty()
+										  ? fmt::format("{:#x}", p.at)
+										  : p.folio) |
+							    1;
+		memory[p.at] = content;
+		Pte &e = pte(pteFor(p.at));
+		if (p.state != scenarios::PageSpec::State::Present) {
+			SwapIdx slot = nextSlot++;
+			SwapSlot &ss = swap.slots[slot];
+			ss.allocated = true;
+			ss.count = 1;
+			ss.data = content;
+			ss.written = !p.writeback;
+			e = Pte::makeSwap(slot, p.exclusive);
+			if (p.state == scenarios::PageSpec::State::Swapped)
+				continue;
+			/* In the swap cache, unmapped: add_to_swap() + try_to_unmap() done. */
+			FolioIdx fi = newFolio(p.folio);
+			Folio &f = folios[fi];
+			f.mapping = vmas[v].anonVma;
+			f.index = vmas[v].pageIndex(p.at);
+			f.content = content;
+			f.swapcache = true;
+			f.swap = slot;
+			f.writeback = p.writeback;
+			ss.cache = fi;
+			continue;
+		}
+		FolioIdx fi = newFolio(p.folio);
+		Folio &f = folios[fi];
 		/* do_anonymous_page(): folio_add_new_anon_rmap(RMAP_EXCLUSIVE) */
-		f.refcount = 1;
 		f.mapcount = 1;
 		f.pae = true;
 		f.mapping = vmas[v].anonVma;
 		f.index = vmas[v].pageIndex(p.at);
-		f.content = p.content ? p.content : std::hash<std::string>{}(p.folio) | 1;
-		f.lock.reset(newLock(LockClass::FolioLock, "folio " + p.folio));
-		auto fi = static_cast<FolioIdx>(folios.size());
-		folios.push_back(std::move(f));
-		Pte &e = pte(pteFor(p.at));
-		e = Pte{Pte::Kind::Present, fi, p.writable, p.writable, true};
+		f.content = content;
+		e = Pte::makePresent(fi, p.writable && vmas[v].writable, p.writable, true);
 	}
+}
+
+FolioIdx World::newFolio(std::string name)
+{
+	Folio f;
+	f.lock.reset(newLock(LockClass::FolioLock, "folio " + name));
+	f.name = std::move(name);
+	f.refcount = 1;
+	auto fi = static_cast<FolioIdx>(folios.size());
+	folios.push_back(std::move(f));
+	return fi;
 }
 
 VmaIdx World::findVma(std::uint64_t addr) const
@@ -99,13 +155,21 @@ VmaIdx World::findVma(std::uint64_t addr) const
 	return kNone;
 }
 
-PteRef World::pteFor(std::uint64_t addr) const
+PmdIdx World::pmdFor(std::uint64_t addr) const
 {
 	std::uint64_t base = addr & ~(kPmdSize - 1);
-	for (std::size_t i = 0; i < tables.size(); ++i)
-		if (tables[i].base == base)
-			return {static_cast<TableIdx>(i), static_cast<std::uint32_t>((addr - base) / kPageSize)};
-	throw std::logic_error(fmt::format("no page table covers {:#x}", addr));
+	for (std::size_t i = 0; i < pmds.size(); ++i)
+		if (pmds[i].base == base)
+			return static_cast<PmdIdx>(i);
+	return kNone;
+}
+
+PteRef World::pteFor(std::uint64_t addr) const
+{
+	PmdIdx p = pmdFor(addr);
+	if (p == kNone || !pmds[p].entry.isTable())
+		return {kNone, 0};
+	return pteIn(pmds[p].entry.table, addr);
 }
 
 FolioIdx World::findFolio(const std::string &name) const
@@ -128,10 +192,76 @@ std::vector<PteRef> World::mappingsOf(FolioIdx f) const
 {
 	std::vector<PteRef> out;
 	for (std::size_t t = 0; t < tables.size(); ++t)
-		for (std::uint32_t s = 0; s < 512; ++s)
-			if (tables[t].entries[s].mapsFolio(f))
-				out.push_back({static_cast<TableIdx>(t), s});
+		if (!tables[t].freed)
+			for (std::uint32_t s = 0; s < 512; ++s)
+				if (tables[t].entries[s].mapsFolio(f))
+					out.push_back({static_cast<TableIdx>(t), s});
 	return out;
+}
+
+std::vector<PteRef> World::entriesReferring(FolioIdx f) const
+{
+	std::vector<PteRef> out;
+	for (std::size_t t = 0; t < tables.size(); ++t)
+		if (!tables[t].freed)
+			for (std::uint32_t s = 0; s < 512; ++s)
+				if (tables[t].entries[s].refersTo(f))
+					out.push_back({static_cast<TableIdx>(t), s});
+	return out;
+}
+
+bool CpuIpi::canProceed(AccessKind, TaskId) const
+{
+	return !w_.irqOff[cpu_];
+}
+
+std::string CpuIpi::describeWait(AccessKind) const
+{
+	return "IPI to the CPU of " + w_.taskNames()[cpu_] + ", which has IRQs off";
+}
+
+void CpuIpi::holders(void (*emit)(void *, TaskId), void *arg) const
+{
+	if (w_.irqOff[cpu_])
+		emit(arg, cpu_);
+}
+
+bool RcuSync::canProceed(AccessKind, TaskId task) const
+{
+	for (auto [t, exits] : w_.rcuWaitFor[task])
+		if (w_.rcuExits[t] <= exits)
+			return false;
+	return true;
+}
+
+std::string RcuSync::describeWait(AccessKind) const
+{
+	return "synchronize_rcu(): a grace period";
+}
+
+void RcuSync::holders(void (*emit)(void *, TaskId), void *arg) const
+{
+	for (std::size_t t = 0; t < w_.rcuDepth.size(); ++t)
+		if (w_.rcuDepth[t] > 0)
+			emit(arg, static_cast<TaskId>(t));
+}
+
+bool FolioBitWait::canProceed(AccessKind, TaskId) const
+{
+	const Folio &f = w_.folios[folio_];
+	return writeback_ ? !f.writeback : f.lock->free();
+}
+
+std::string FolioBitWait::describeWait(AccessKind) const
+{
+	const Folio &f = w_.folios[folio_];
+	return fmt::format("folio_wait_bit({}, {})", f.name, writeback_ ? "PG_writeback" : "PG_locked");
+}
+
+void FolioBitWait::holders(void (*emit)(void *, TaskId), void *arg) const
+{
+	if (!writeback_)
+		w_.folios[folio_].lock->holders(emit, arg);
 }
 
 bool World::holds(TaskId t, const Lock &l) const

@@ -19,6 +19,7 @@
  */
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,36 +36,137 @@ namespace mmrace::model {
 
 inline constexpr std::uint64_t kPageSize = 4096;
 inline constexpr std::uint64_t kPmdSize = 512 * kPageSize;
+/* include/linux/mm.h: a FOLL_PIN on a small folio adds this to _refcount. */
+inline constexpr int kGupPinCountingBias = 1024;
 
+/*
+ * A PTE: none, present, a swap entry or a migration entry.
+ *   Present:   folio, writable, dirty, young
+ *   Swap:      swap slot, exclusive (pte_swp_exclusive)
+ *   Migration: folio (the source), writable (make_writable_migration_entry),
+ *              exclusive (readable_exclusive; implied by writable)
+ * Swap and migration entries hold neither a mapcount nor a reference.
+ */
 struct Pte {
-	enum class Kind : std::uint8_t { None, Present };
+	enum class Kind : std::uint8_t { None, Present, Swap, Migration };
 	Kind kind = Kind::None;
 	FolioIdx folio = kNone;
+	SwapIdx swap = kNone;
 	bool writable = false;
 	bool dirty = false;
 	bool young = false;
+	bool exclusive = false;
 
+	bool none() const { return kind == Kind::None; }
 	bool present() const { return kind == Kind::Present; }
+	bool isSwap() const { return kind == Kind::Swap; }
+	bool isMigration() const { return kind == Kind::Migration; }
 	bool mapsFolio(FolioIdx f) const { return present() && folio == f; }
+	/* Present or migration: the entry rmap must find (I-1). */
+	bool refersTo(FolioIdx f) const { return (present() || isMigration()) && folio == f; }
 	bool operator==(const Pte &) const = default;	/* pte_same() */
+
+	static Pte makePresent(FolioIdx f, bool writable, bool dirty = false, bool young = true)
+	{
+		Pte p;
+		p.kind = Kind::Present;
+		p.folio = f;
+		p.writable = writable;
+		p.dirty = dirty;
+		p.young = young;
+		return p;
+	}
+	static Pte makeSwap(SwapIdx s, bool exclusive)
+	{
+		Pte p;
+		p.kind = Kind::Swap;
+		p.swap = s;
+		p.exclusive = exclusive;
+		return p;
+	}
+	static Pte makeMigration(FolioIdx f, bool writable, bool exclusive)
+	{
+		Pte p;
+		p.kind = Kind::Migration;
+		p.folio = f;
+		p.writable = writable;
+		p.exclusive = exclusive || writable;
+		return p;
+	}
 };
 
+/* A PTE table: a page of 512 entries with its split PTE lock. */
 struct PteTable {
-	std::uint64_t base = 0;	/* PMD-aligned address it covers */
+	std::uint64_t base = 0;	/* PMD-aligned address it covers (while installed) */
 	std::unique_ptr<Lock> ptl;
 	std::vector<Pte> entries = std::vector<Pte>(512);
+	bool freed = false;	/* pte_free() / tlb_remove_table() done */
+	PmdIdx installedAt = kNone;	/* the PMD entry pointing at it, kNone: detached */
+};
+
+/*
+ * A PMD entry: none, a PTE table, a PMD-mapped THP (leaf) or a PMD
+ * migration entry. Only Table is produced by the operations so far.
+ */
+struct Pmd {
+	enum class Kind : std::uint8_t { None, Table, Leaf, Migration };
+	Kind kind = Kind::None;
+	TableIdx table = kNone;
+	FolioIdx folio = kNone;
+
+	bool isTable() const { return kind == Kind::Table; }
+	bool operator==(const Pmd &) const = default;	/* pmd_same() */
+};
+
+/* One PMD slot of the mm, covering [base, base + 2 MiB). */
+struct PmdSlot {
+	std::uint64_t base = 0;
+	Pmd entry;
 };
 
 struct Folio {
 	std::string name;
-	int refcount = 0;
-	int mapcount = 0;
+	int refcount = 0;	/* _refcount; FOLL_PIN adds kGupPinCountingBias */
+	int mapcount = 0;	/* present PTEs mapping it */
 	bool anon = true;
 	bool pae = false;		/* PageAnonExclusive of its (only) page */
 	AnonVmaIdx mapping = kNone;	/* folio->mapping (anon_vma | PAGE_MAPPING_ANON) */
 	std::uint64_t index = 0;	/* folio->index, in pages */
-	std::uint64_t content = 0;
+	std::uint64_t content = 0;	/* the page's data */
+	bool swapcache = false;		/* PG_swapcache */
+	SwapIdx swap = kNone;		/* folio->swap, valid with PG_swapcache */
+	bool writeback = false;		/* PG_writeback */
+	bool dirty = false;		/* PG_dirty */
+	bool lru = true;		/* PG_lru (isolation clears it) */
+	bool freed = false;		/* refcount dropped to 0 and it went back to the allocator */
 	std::unique_ptr<Lock> lock;	/* PG_locked */
+
+	/* folio_maybe_dma_pinned() for a small folio */
+	bool maybeDmaPinned() const { return refcount >= kGupPinCountingBias; }
+};
+
+/* A swap slot (swap_map[offset] and the swap cache's entry for it). */
+struct SwapSlot {
+	bool allocated = false;
+	int count = 0;			/* swap PTEs and other users (swap_map count) */
+	FolioIdx cache = kNone;		/* the swap cache's folio, if any */
+	std::uint64_t data = 0;		/* what the device holds */
+	bool written = false;		/* data was written out */
+};
+
+/* The swap device (one). */
+struct SwapDevice {
+	bool stableWrites = false;	/* SWP_STABLE_WRITES (bdev needs stable pages) */
+	bool synchronousIo = false;	/* SWP_SYNCHRONOUS_IO (zram-like) */
+	std::vector<SwapSlot> slots;
+};
+
+/* A TLB entry on one CPU: this mm's page at addr translates to folio. */
+struct TlbEntry {
+	std::uint64_t addr = 0;
+	FolioIdx folio = kNone;
+	bool writable = false;
+	std::uint64_t filledStep = 0;
 };
 
 struct AnonVma {
@@ -81,8 +183,11 @@ struct Vma {
 	std::uint64_t pgoff = 0;	/* in pages; start >> PAGE_SHIFT for fresh anon VMAs */
 	AnonVmaIdx anonVma = kNone;
 	bool uffdMissing = false;
+	bool writable = true;		/* VM_WRITE */
+	bool detached = false;		/* unmapped: no longer in the mm's VMA tree */
+	std::unique_ptr<Lock> lock;	/* the per-VMA lock (vma_start_read/write) */
 
-	bool contains(std::uint64_t addr) const { return addr >= start && addr < end; }
+	bool contains(std::uint64_t addr) const { return !detached && addr >= start && addr < end; }
 	/* linear_page_index() */
 	std::uint64_t pageIndex(std::uint64_t addr) const { return pgoff + (addr - start) / kPageSize; }
 	/* vma_address(): the address of page index `pgoff`, if inside the VMA */
@@ -93,6 +198,17 @@ struct Vma {
 		addr = start + (index - pgoff) * kPageSize;
 		return true;
 	}
+};
+
+/* A GUP reference a task holds (ghost: who pinned what, where). */
+struct GupRef {
+	TaskId task = kNoTask;
+	FolioIdx folio = kNone;
+	std::uint64_t addr = 0;
+	bool pin = true;	/* FOLL_PIN (else FOLL_GET) */
+	bool write = false;	/* FOLL_WRITE */
+	std::uint64_t step = 0;
+	bool released = false;
 };
 
 struct HeldLock {
@@ -137,6 +253,17 @@ struct Event {
 		IndexWritten,
 		WalkBegin,
 		WalkEnd,
+		PmdWritten,
+		FolioFreed,	/* refcount reached 0: back to the allocator */
+		TableFreed,	/* a PTE table page freed */
+		StaleTableAccess,	/* an access to an entry of a freed table */
+		UserRead,	/* a completed user or DMA read: value */
+		UserWrite,	/* a completed user or DMA write: value */
+		PinTaken,	/* a GUP reference taken (gupRef) */
+		PinReleased,
+		SwapFreed,	/* a swap slot's count reached 0 and it was freed */
+		MightSleep,	/* a sleeping wait (not a lock): might_sleep() */
+		Warn,		/* a VM_WARN_ON/VM_BUG_ON the model reproduces: label, text */
 	};
 	Kind kind;
 	TaskId task;
@@ -149,7 +276,66 @@ struct Event {
 	FolioIdx folio = kNone;
 	std::uint64_t oldValue = 0, newValue = 0;
 	int walk = -1;
+	TableIdx table = kNone;
+	PmdIdx pmd = kNone;
+	Pmd oldPmd, newPmd;
+	SwapIdx swap = kNone;
+	std::uint64_t addr = 0;
+	int gupRef = -1;
+	bool dma = false;		/* UserRead/UserWrite through a GUP pin */
+	bool known = false;		/* UserRead: the oracle knows the expected value */
 	const char *label = "";
+	std::string text;		/* Warn: the condition */
+};
+
+class World;
+
+/*
+ * An IPI to one CPU (a TLB flush, or tlb_remove_table_sync_one()'s
+ * smp_call_function(wait=1)): a CPU with IRQs off does not answer until it
+ * enables them again, which is what keeps GUP-fast's walk safe.
+ */
+class CpuIpi : public SyncObject {
+public:
+	CpuIpi(const World &w, TaskId cpu) : w_(w), cpu_(cpu) {}
+	bool canProceed(AccessKind kind, TaskId task) const override;
+	std::string describeWait(AccessKind kind) const override;
+	void holders(void (*emit)(void *, TaskId), void *arg) const override;
+
+private:
+	const World &w_;
+	TaskId cpu_;
+};
+
+/* synchronize_rcu(): waits for every read section that began before it. */
+class RcuSync : public SyncObject {
+public:
+	explicit RcuSync(const World &w) : w_(w) {}
+	bool canProceed(AccessKind kind, TaskId task) const override;
+	std::string describeWait(AccessKind kind) const override;
+	void holders(void (*emit)(void *, TaskId), void *arg) const override;
+
+private:
+	const World &w_;
+};
+
+/* Waiting for a folio flag to clear (folio_wait_bit: PG_locked, PG_writeback). */
+class FolioBitWait : public SyncObject {
+public:
+	FolioBitWait(const World &w) : w_(w) {}
+	void set(FolioIdx f, bool writeback)
+	{
+		folio_ = f;
+		writeback_ = writeback;
+	}
+	bool canProceed(AccessKind kind, TaskId task) const override;
+	std::string describeWait(AccessKind kind) const override;
+	void holders(void (*emit)(void *, TaskId), void *arg) const override;
+
+private:
+	const World &w_;
+	FolioIdx folio_ = kNone;
+	bool writeback_ = false;
 };
 
 class World {
@@ -166,11 +352,40 @@ public:
 	std::vector<AnonVma> anonVmas;
 	std::vector<Vma> vmas;
 	std::vector<PteTable> tables;
+	std::vector<PmdSlot> pmds;		/* one per 2 MiB any VMA touches */
 	std::unique_ptr<Lock> mmapLock;
+	std::unique_ptr<Lock> pmdLock;		/* pmd_lockptr(): mm->page_table_lock */
+	SwapDevice swap;
+	int writeProtectSeq = 0;		/* mm->write_protect_seq (fork) */
 
-	/* Lookups (immutable layout: VMAs and tables do not change yet). */
+	/* Per CPU (one CPU per task). */
+	std::vector<std::vector<TlbEntry>> tlb;
+	std::vector<bool> irqOff;		/* inside local_irq_save() */
+	std::vector<int> rcuDepth;		/* rcu_read_lock() nesting */
+	std::vector<std::uint64_t> rcuExits;	/* read sections left so far */
+	/* synchronize_rcu() snapshot: the readers it waits for, per waiter */
+	std::vector<std::vector<std::pair<TaskId, std::uint64_t>>> rcuWaitFor;
+	std::vector<std::unique_ptr<CpuIpi>> cpuIpi;		/* per CPU */
+	RcuSync rcuSync{*this};
+	std::vector<std::unique_ptr<FolioBitWait>> bitWait;	/* per task */
+
+	/* Ghost: GUP references taken (index = id), and the logical memory:
+	 * the last completed write to each user address (I-8). */
+	std::vector<GupRef> gupRefs;
+	std::vector<bool> gupRefRemapped;	/* the user unmapped the pinned address */
+	std::map<std::uint64_t, std::uint64_t> memory;
+	std::uint64_t nextWriteValue = 0x1000;	/* bind-time default values */
+
+	/* Lookups. */
 	VmaIdx findVma(std::uint64_t addr) const;
-	PteRef pteFor(std::uint64_t addr) const;	/* table must exist */
+	PmdIdx pmdFor(std::uint64_t addr) const;	/* kNone if no VMA ever covered it */
+	/* The PTE for addr through the PMD as it is now (ghost lookup, no
+	 * point); table kNone if the PMD holds no table. */
+	PteRef pteFor(std::uint64_t addr) const;
+	PteRef pteIn(TableIdx t, std::uint64_t addr) const
+	{
+		return {t, static_cast<std::uint32_t>((addr % kPmdSize) / kPageSize)};
+	}
 	std::uint64_t addressOf(PteRef r) const { return tables[r.table].base + r.slot * kPageSize; }
 	Pte &pte(PteRef r) { return tables[r.table].entries[r.slot]; }
 	const Pte &pte(PteRef r) const { return tables[r.table].entries[r.slot]; }
@@ -178,8 +393,12 @@ public:
 	FolioIdx findFolio(const std::string &name) const;
 	AnonVmaIdx findAnonVma(const std::string &name) const;
 	Lock &rootRwsem(AnonVmaIdx a) { return *anonVmas[anonVmas[a].root].rwsem; }
-	/* Every present PTE mapping f (ghost scan). */
+	/* Every present PTE mapping f (ghost scan of installed tables). */
 	std::vector<PteRef> mappingsOf(FolioIdx f) const;
+	/* Every present or migration entry referring to f, in any live table. */
+	std::vector<PteRef> entriesReferring(FolioIdx f) const;
+	/* A new folio (alloc_anon_folio() / folio_alloc()): refcount 1. */
+	FolioIdx newFolio(std::string name);
 
 	/* Ghost: held locks per task, in acquisition order. */
 	std::vector<std::vector<HeldLock>> held;

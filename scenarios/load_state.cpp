@@ -110,7 +110,8 @@ void loadVmas(const LoadContext &ctx, const Json &list, const std::string &path,
 	for (std::size_t i = 0; i < list.size(); ++i) {
 		std::string p = jsonPathIndex(path, i);
 		const Json &e = ctx.object(list[i], p, "a VMA");
-		ctx.checkKeys(e, p, {"name", "start", "pages", "anon_vma", "uffd"}, "a VMA");
+		ctx.checkKeys(e, p, {"name", "start", "pages", "anon_vma", "uffd", "writable"},
+			      "a VMA");
 		ctx.requireKeys(e, p, {"name", "start", "pages"}, "a VMA");
 		VmaSpec v;
 		std::string namePath = jsonPathMember(p, "name");
@@ -139,6 +140,8 @@ void loadVmas(const LoadContext &ctx, const Json &list, const std::string &path,
 		}
 		if (const Json *u = member(e, "uffd"))
 			loadUffd(ctx, *u, jsonPathMember(p, "uffd"), v);
+		if (const Json *w = member(e, "writable"))
+			v.writable = ctx.boolean(*w, jsonPathMember(p, "writable"), "\"writable\"");
 		for (std::size_t j = 0; j < out.vmas.size(); ++j) {
 			const VmaSpec &o = out.vmas[j];
 			if (v.start < o.end() && o.start < v.end())
@@ -158,9 +161,33 @@ void loadPages(const LoadContext &ctx, const Json &list, const std::string &path
 	for (std::size_t i = 0; i < list.size(); ++i) {
 		std::string p = jsonPathIndex(path, i);
 		const Json &e = ctx.object(list[i], p, "a page");
-		ctx.checkKeys(e, p, {"at", "folio", "writable", "content"}, "a page");
-		ctx.requireKeys(e, p, {"at", "folio"}, "a page");
+		ctx.checkKeys(e, p,
+			      {"at", "folio", "state", "writable", "exclusive", "writeback", "content"},
+			      "a page");
+		ctx.requireKeys(e, p, {"at"}, "a page");
 		PageSpec pg;
+		if (const Json *st = member(e, "state")) {
+			std::string sp = jsonPathMember(p, "state");
+			std::string v = ctx.string(*st, sp, "\"state\"");
+			if (v == "present")
+				pg.state = PageSpec::State::Present;
+			else if (v == "swapcache")
+				pg.state = PageSpec::State::Swapcache;
+			else if (v == "swapped")
+				pg.state = PageSpec::State::Swapped;
+			else
+				ctx.fail(sp, fmt::format("unknown page state \"{}\"; allowed: present, "
+							 "swapcache, swapped",
+							 v));
+		}
+		if (pg.state == PageSpec::State::Swapped) {
+			if (member(e, "folio"))
+				ctx.fail(jsonPathMember(p, "folio"),
+					 "a \"swapped\" page has no folio (its data is only on the "
+					 "swap device); use \"swapcache\" for a folio in the swap cache");
+		} else {
+			ctx.requireKeys(e, p, {"at", "folio"}, "a present or swapcache page");
+		}
 		std::string atPath = jsonPathMember(p, "at");
 		pg.at = ctx.address(e.at("at"), atPath, "\"at\"");
 		const VmaSpec *vma = findVma(out, pg.at);
@@ -178,24 +205,57 @@ void loadPages(const LoadContext &ctx, const Json &list, const std::string &path
 					     "VMA {} has no \"anon_vma\"",
 					     describeVma(*vma)));
 		byAddress.emplace(pg.at, p);
-		std::string folioPath = jsonPathMember(p, "folio");
-		pg.folio = ctx.name(e.at("folio"), folioPath, "\"folio\"");
-		if (auto it = byFolio.find(pg.folio); it != byFolio.end())
-			ctx.fail(
-			    folioPath,
-			    fmt::format("folio \"{}\" is already mapped at {}; a small folio is "
-					"mapped at one address only (sharing it needs fork, "
-					"which is not modelled yet)",
-					pg.folio, it->second));
-		byFolio.emplace(pg.folio, fmt::format("{} ({})", hex(pg.at), p));
+		if (const Json *fo = member(e, "folio")) {
+			std::string folioPath = jsonPathMember(p, "folio");
+			pg.folio = ctx.name(*fo, folioPath, "\"folio\"");
+			if (auto it = byFolio.find(pg.folio); it != byFolio.end())
+				ctx.fail(folioPath,
+					 fmt::format("folio \"{}\" is already mapped at {}; a small "
+						     "folio is mapped at one address only (sharing it "
+						     "needs fork, which is not modelled yet)",
+						     pg.folio, it->second));
+			byFolio.emplace(pg.folio, fmt::format("{} ({})", hex(pg.at), p));
+		}
 		if (const Json *w = member(e, "writable"))
 			pg.writable =
 			    ctx.boolean(*w, jsonPathMember(p, "writable"), "\"writable\"");
+		if (const Json *x = member(e, "exclusive")) {
+			std::string xp = jsonPathMember(p, "exclusive");
+			if (pg.state == PageSpec::State::Present)
+				ctx.fail(xp, "\"exclusive\" is the swap PTE's bit: only for "
+					     "\"swapcache\" or \"swapped\" pages");
+			pg.exclusive = ctx.boolean(*x, xp, "\"exclusive\"");
+		}
+		if (const Json *wb = member(e, "writeback")) {
+			std::string wp = jsonPathMember(p, "writeback");
+			if (pg.state != PageSpec::State::Swapcache)
+				ctx.fail(wp, "\"writeback\" is only for a \"swapcache\" page (a folio "
+					     "whose swap-out I/O is still running)");
+			pg.writeback = ctx.boolean(*wb, wp, "\"writeback\"");
+		}
 		if (const Json *c = member(e, "content"))
 			pg.content =
 			    ctx.unsignedInt(*c, jsonPathMember(p, "content"), "\"content\"", false);
 		out.pages.push_back(std::move(pg));
 	}
+}
+
+void loadSwap(const LoadContext &ctx, const Json &sw, const std::string &path, Scenario &out)
+{
+	ctx.object(sw, path, "\"swap\"");
+	ctx.checkKeys(sw, path, {"slots", "stable_writes", "synchronous_io"}, "\"swap\"");
+	if (const Json *n = member(sw, "slots")) {
+		std::string np = jsonPathMember(path, "slots");
+		out.swap.slots = ctx.unsignedInt(*n, np, "\"slots\"", true);
+		if (out.swap.slots > 64)
+			ctx.fail(np, fmt::format("at most 64 swap slots, got {}", out.swap.slots));
+	}
+	if (const Json *b = member(sw, "stable_writes"))
+		out.swap.stableWrites =
+		    ctx.boolean(*b, jsonPathMember(path, "stable_writes"), "\"stable_writes\"");
+	if (const Json *b = member(sw, "synchronous_io"))
+		out.swap.synchronousIo =
+		    ctx.boolean(*b, jsonPathMember(path, "synchronous_io"), "\"synchronous_io\"");
 }
 
 } // namespace
@@ -204,14 +264,24 @@ void loadState(const LoadContext &ctx, const Json &state, Scenario &out)
 {
 	const std::string path = "$.state";
 	ctx.object(state, path, "\"state\"");
-	ctx.checkKeys(state, path, {"anon_vmas", "vmas", "pages"}, "\"state\"");
+	ctx.checkKeys(state, path, {"anon_vmas", "vmas", "pages", "swap"}, "\"state\"");
 	/* Each part refers only to the ones before it. */
 	if (const Json *a = member(state, "anon_vmas"))
 		loadAnonVmas(ctx, *a, jsonPathMember(path, "anon_vmas"), out);
 	if (const Json *v = member(state, "vmas"))
 		loadVmas(ctx, *v, jsonPathMember(path, "vmas"), out);
+	if (const Json *sw = member(state, "swap"))
+		loadSwap(ctx, *sw, jsonPathMember(path, "swap"), out);
 	if (const Json *p = member(state, "pages"))
 		loadPages(ctx, *p, jsonPathMember(path, "pages"), out);
+	std::uint64_t swapPages = 0;
+	for (const PageSpec &pg : out.pages)
+		swapPages += pg.state != PageSpec::State::Present;
+	if (swapPages > out.swap.slots)
+		ctx.fail(jsonPathMember(path, "swap"),
+			 fmt::format("{} pages start swapped out but the swap device has only {} "
+				     "slots (\"slots\")",
+				     swapPages, out.swap.slots));
 }
 
 } // namespace mmrace::scenarios

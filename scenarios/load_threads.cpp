@@ -40,7 +40,7 @@ std::string folioNames(const Scenario &s)
 bool hasFolio(const Scenario &s, std::string_view name)
 {
 	for (const PageSpec &p : s.pages)
-		if (p.folio == name)
+		if (!p.folio.empty() && p.folio == name)
 			return true;
 	return false;
 }
@@ -124,6 +124,12 @@ OpArg loadArg(const LoadContext &ctx, const model::ParamInfo &param, const Json 
 			ctx.fail(p, fmt::format("{} must list at least one lock", what));
 		for (std::size_t i = 0; i < v.size(); ++i)
 			arg.list.push_back(lockRef(ctx, v[i], jsonPathIndex(p, i), s));
+		break;
+	case model::ParamKind::Bool:
+		arg.flag = ctx.boolean(v, p, what);
+		break;
+	case model::ParamKind::Value:
+		arg.number = ctx.unsignedInt(v, p, what, false);
 		break;
 	}
 	return arg;

@@ -28,14 +28,30 @@ struct VmaSpec {
 	std::uint64_t pages = 0;	/* > 0 */
 	std::string anonVma;		/* may be empty: no anon_vma yet */
 	std::vector<std::string> uffd;	/* "missing", "wp", "minor" */
+	bool writable = true;		/* VM_WRITE */
 	std::uint64_t end() const { return start + pages * kPageSize; }
 };
 
 struct PageSpec {
+	/*
+	 * present:   a present PTE maps the folio (PageAnonExclusive)
+	 * swapcache: a swap PTE; the folio sits in the swap cache, unmapped
+	 * swapped:   a swap PTE; the data is only on the device (no folio)
+	 */
+	enum class State { Present, Swapcache, Swapped };
 	std::uint64_t at = 0;	/* page aligned, inside a VMA */
-	std::string folio;	/* a small anon folio, mapped here only */
+	std::string folio;	/* a small anon folio, mapped here only (empty: swapped) */
 	bool writable = true;
 	std::uint64_t content = 0;	/* the page's data; 0 = derived from the folio */
+	State state = State::Present;
+	bool exclusive = true;		/* swap PTE: pte_swp_exclusive */
+	bool writeback = false;		/* swapcache folio still under writeback */
+};
+
+struct SwapSpec {
+	std::uint64_t slots = 8;
+	bool stableWrites = false;	/* SWP_STABLE_WRITES */
+	bool synchronousIo = false;	/* SWP_SYNCHRONOUS_IO */
 };
 
 struct OpArg {
@@ -43,6 +59,7 @@ struct OpArg {
 	std::uint64_t number = 0;	/* Address, Length */
 	std::string text;		/* Folio */
 	std::vector<std::string> list;	/* LockList */
+	bool flag = false;		/* Bool */
 };
 
 struct OpSpec {
@@ -85,6 +102,7 @@ struct Scenario {
 	std::vector<AnonVmaSpec> anonVmas;
 	std::vector<VmaSpec> vmas;
 	std::vector<PageSpec> pages;
+	SwapSpec swap;
 	std::vector<ThreadSpec> threads;
 	std::string preset;			/* empty: none */
 	std::vector<std::string> guardsOff;	/* in addition to the preset's */

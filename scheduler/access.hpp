@@ -47,6 +47,8 @@ struct Access {
 	const char *label = "";
 	/* Set for Acquire*, Wait: decides whether the task is enabled. */
 	const SyncObject *sync = nullptr;
+	/* A third, e.g. a user store: the TLB, the folio's data, the ghost memory. */
+	ObjectId object3 = kNoObject;
 };
 
 constexpr bool isWriteLike(AccessKind k)
@@ -74,9 +76,12 @@ constexpr bool dependent(const Access &a, const Access &b)
 		return false;
 	if (isSharedLockOp(a.kind) && isSharedLockOp(b.kind))
 		return false;
-	bool common = (a.object != kNoObject && (a.object == b.object || a.object == b.object2)) ||
-		      (a.object2 != kNoObject && (a.object2 == b.object || a.object2 == b.object2));
-	return common && (isWriteLike(a.kind) || isWriteLike(b.kind));
+	if (!isWriteLike(a.kind) && !isWriteLike(b.kind))
+		return false;
+	auto touches = [](const Access &x, ObjectId o) {
+		return o != kNoObject && (x.object == o || x.object2 == o || x.object3 == o);
+	};
+	return touches(b, a.object) || touches(b, a.object2) || touches(b, a.object3);
 }
 
 } // namespace mmrace

@@ -65,6 +65,14 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 			locks.push_back(resolveLock(w, ref));
 		return [locks](Kernel &k) { lockSequence(k, locks); };
 	}
+	/* access (faults) */
+	/* end access */
+	/* gup */
+	/* end gup */
+	/* migrate */
+	/* end migrate */
+	/* reclaim */
+	/* end reclaim */
 	throw std::invalid_argument("unknown op " + op.op);
 }
 

@@ -17,6 +17,14 @@ namespace mmrace::model {
 int folioReferenced(Kernel &k, FolioIdx folio);
 int uffdioMove(Kernel &k, std::uint64_t dst, std::uint64_t src, std::uint64_t len);
 void lockSequence(Kernel &k, const std::vector<Lock *> &locks);
+/* access (faults) */
+/* end access */
+/* gup */
+/* end gup */
+/* migrate */
+/* end migrate */
+/* reclaim */
+/* end reclaim */
 
 /* Resolves the op's names against the World; throws std::invalid_argument
  * for references the loader should have rejected. */

@@ -41,6 +41,9 @@ void TraceClasses::afterStep(Execution &e, const Step &step)
 		touch(step.access.object, ev);
 		if (step.access.object2 != step.access.object)
 			touch(step.access.object2, ev);
+		if (step.access.object3 != step.access.object &&
+		    step.access.object3 != step.access.object2)
+			touch(step.access.object3, ev);
 	}
 	inner_.afterStep(e, step);
 }
