@@ -19,10 +19,12 @@
  *         set_pte_at(dst); double_pt_unlock()
  *       out: anon_vma_unlock_write + put_anon_vma; folio_unlock + folio_put
  *
+ *       a migration entry: migration_entry_wait(), -EAGAIN (retry)
+ *
  * Reduced from mm/userfaultfd.c @62c66da5 (reference/kernel-mm.md 1f). Not
- * modelled yet: per-VMA locks, map_changing_lock, MMU notifiers and the TLB
- * (no TLBs in this slice), zero pages, large folios, swap and migration
- * entries, PMD-level moves.
+ * modelled yet: per-VMA locks, map_changing_lock, MMU notifiers, zero
+ * pages, large folios, move_swap_pte() (a swap entry gives -EBUSY),
+ * PMD-level moves, allocating a missing destination page table.
  */
 #include "ops.hpp"
 
@@ -83,6 +85,8 @@ int movePresentPte(Kernel &k, PteRef dstRef, PteRef srcRef, const Pte &origDst,
 		return fail(kEBUSY);
 	Pte cleared{};
 	Pte moved = k.writePte(srcRef, cleared, "move_present_pte: ptep_clear_flush(src)");
+	std::uint64_t srcAddr = w.addressOf(srcRef);
+	k.flushTlbRange(srcAddr, srcAddr + kPageSize, "move_present_pte: ptep_clear_flush(src): flush_tlb_page()");
 	if (k.guard(Guard::UffdMovePinnedRecheck) &&
 	    k.readRefcount(f, "move_present_pte: recheck folio_maybe_dma_pinned()") >= 1024) {
 		k.writePte(srcRef, moved, "move_present_pte: set_pte_at(src) (pinned, restore)");
@@ -121,6 +125,10 @@ int movePagesPte(Kernel &k, std::uint64_t dstAddr, std::uint64_t srcAddr)
 	World &w = k.world();
 	PteRef dstRef = w.pteFor(dstAddr), srcRef = w.pteFor(srcAddr);
 	VmaIdx dstVma = w.findVma(dstAddr);
+	/* No page table (a hole freed by munmap): nothing to move. Allocating
+	 * the destination table is not modelled. */
+	if (dstRef.table == kNone || srcRef.table == kNone || dstVma == kNone)
+		return kENOENT;
 	Lock &dstPtl = w.ptl(dstRef), &srcPtl = w.ptl(srcRef);
 	MoveState st;
 	int err = 0;
@@ -135,8 +143,17 @@ int movePagesPte(Kernel &k, std::uint64_t dstAddr, std::uint64_t srcAddr)
 		k.lock(srcPtl, "move_pages_pte: spin_lock(src_ptl)");
 		Pte origSrc = k.readPte(srcRef, "move_pages_pte: orig_src_pte = ptep_get(src_pte)");
 		k.unlock(srcPtl, "move_pages_pte: spin_unlock(src_ptl)");
+		if (origSrc.isMigration()) {
+			/* migration_entry_wait(): sleep until the migration is done */
+			release(k, st);
+			k.waitFolioUnlocked(origSrc.folio, "move_pages_pte: migration_entry_wait()");
+			err = kEAGAIN;
+			break;
+		}
 		if (!origSrc.present()) {
-			err = kENOENT;
+			/* A swap entry would go through move_swap_pte(): not modelled
+			 * yet, so UFFDIO_MOVE refuses it like a hole. */
+			err = origSrc.isSwap() ? kEBUSY : kENOENT;
 			break;
 		}
 		if (st.folio != kNone && !(st.folioPte == origSrc)) {
