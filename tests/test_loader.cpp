@@ -82,6 +82,15 @@ struct BadFixture {
 };
 
 const BadFixture kBadFixtures[] = {
+    {"bad_page_state.json", "unknown page state \"zswapped\"; allowed: present, swapcache, swapped", 6,
+     "$.state.pages[0].state"},
+    {"bad_swap_key.json", "unknown key \"stable\" in \"swap\"; allowed: slots, stable_writes, "
+     "synchronous_io", 6, "$.state.swap.stable"},
+    {"exclusive_on_present.json", "\"exclusive\" is the swap PTE's bit", 6,
+     "$.state.pages[0].exclusive"},
+    {"swapped_with_folio.json", "a \"swapped\" page has no folio", 8, "$.state.pages[1].folio"},
+    {"too_many_swapped.json", "2 pages start swapped out but the swap device has only 1 slots", 6,
+     "$.state.swap"},
     {"anon_vma_not_root.json", "root \"B\" is not a root anon_vma", 4, "$.state.anon_vmas[2].root"},
     {"bad_escape.json", "invalid escape '\\s'", 2, "$.name"},
     {"bad_lock_ref.json", "lock \"anon_vma:C\" names no anon_vma", 13,

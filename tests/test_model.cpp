@@ -231,3 +231,62 @@ TEST_CASE("seed E: random search with a seed is reproducible and finds the race"
 	CHECK(a.stats.executions == b.stats.executions);
 	CHECK(a.harmful->choices == b.harmful->choices);
 }
+
+TEST_CASE("world: swapped-out and swap-cache pages start as the kernel leaves them",
+	  "[model][world]")
+{
+	scenarios::Scenario s = testing::seedE();
+	s.vmas[0].pages = 3;
+	s.swap.slots = 2;
+	scenarios::PageSpec cached{0x101000, "G", true, 0x77};
+	cached.state = scenarios::PageSpec::State::Swapcache;
+	cached.writeback = true;
+	scenarios::PageSpec swapped{0x102000, "", true, 0x99};
+	swapped.state = scenarios::PageSpec::State::Swapped;
+	swapped.exclusive = false;
+	s.pages.push_back(cached);
+	s.pages.push_back(swapped);
+	model::GuardSet guards;
+	model::World w(s, guards, {"mover", "reclaim"});
+
+	/* G: unmapped, in the swap cache (its only reference), not exclusive:
+	 * try_to_unmap_one() moved exclusivity into the swap PTE. */
+	model::FolioIdx g = w.findFolio("G");
+	REQUIRE(g != model::kNone);
+	const model::Folio &fg = w.folios[g];
+	CHECK(fg.refcount == 1);
+	CHECK(fg.mapcount == 0);
+	CHECK_FALSE(fg.pae);
+	CHECK(fg.swapcache);
+	CHECK(fg.writeback);
+	CHECK(fg.content == 0x77);
+	CHECK(fg.index == 0x101);
+	const model::Pte &pg = w.pte(w.pteFor(0x101000));
+	REQUIRE(pg.isSwap());
+	CHECK(pg.exclusive);
+	CHECK(w.swap.slots[pg.swap].cache == g);
+	CHECK(w.swap.slots[pg.swap].count == 1);
+	CHECK_FALSE(w.swap.slots[pg.swap].written); /* writeback still running */
+
+	/* The swapped page: data only on the device, swap PTE not exclusive. */
+	const model::Pte &ps = w.pte(w.pteFor(0x102000));
+	REQUIRE(ps.isSwap());
+	CHECK_FALSE(ps.exclusive);
+	CHECK(ps.swap != pg.swap);
+	CHECK(w.swap.slots[ps.swap].cache == model::kNone);
+	CHECK(w.swap.slots[ps.swap].data == 0x99);
+	CHECK(w.swap.slots[ps.swap].written);
+
+	/* The oracle knows every page's data; F is mapped and exclusive. */
+	CHECK(w.memory.at(0x101000) == 0x77);
+	CHECK(w.memory.at(0x102000) == 0x99);
+	model::FolioIdx f = w.findFolio("F");
+	CHECK(w.folios[f].pae);
+	CHECK(w.folios[f].refcount == 1);
+	CHECK(w.pte(w.pteFor(0x100000)).mapsFolio(f));
+	/* One PMD entry with its table covers the src VMA. */
+	model::PmdIdx p = w.pmdFor(0x100000);
+	REQUIRE(p != model::kNone);
+	CHECK(w.pmds[p].entry.isTable());
+	CHECK(w.tables[w.pmds[p].entry.table].installedAt == p);
+}
