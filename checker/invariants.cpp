@@ -17,8 +17,8 @@ const std::vector<InvariantInfo> &allInvariants()
 		 "has no cycle (lockdep: possible circular locking dependency)"},
 		{"lock-rank", "I-9g, mm/rmap.c lock order",
 		 "a blocking acquisition happens only while holding locks that come earlier in "
-		 "the documented mm lock order (mmap_lock, folio_lock, anon_vma->rwsem, PTL), "
-		 "even before any execution closes a cycle"},
+		 "the documented mm lock order (mmap_lock, VMA lock, folio_lock, anon_vma->rwsem, "
+		 "PMD lock, PTL), even before any execution closes a cycle"},
 		{"lock-recursion", "I-9g, lockdep",
 		 "a task never blocks on a lock of a class it already holds unless the "
 		 "acquisition is annotated as nested (lockdep: possible recursive locking)"},
