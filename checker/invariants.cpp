@@ -54,8 +54,9 @@ const std::vector<InvariantInfo> &allInvariants()
 		 "when every operation is done, a live folio's refcount is its mapcount + 1 if in "
 		 "the swap cache + the GUP references still held (GUP_PIN_COUNTING_BIAS per pin)"},
 		{"pae", "I-5b, I-5c",
-		 "a writable present PTE maps a PageAnonExclusive page, and FOLL_PIN pins only "
-		 "PageAnonExclusive anon pages"},
+		 "a writable present PTE maps a PageAnonExclusive page, FOLL_PIN pins only "
+		 "PageAnonExclusive anon pages, and a pinned page stays PageAnonExclusive while the "
+		 "pin is held (I-5e)"},
 		{"pin-unmapped", "I-6",
 		 "when every operation is done, each pin still held maps its folio at the pinned "
 		 "address, unless the user unmapped that address"},

@@ -182,6 +182,9 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 			exec.report(std::move(f));
 			break;
 		}
+		case Event::Kind::PaeCleared:
+			checkPaeCleared(exec, e, step);
+			break;
 		case Event::Kind::Acquired:
 		case Event::Kind::Released:
 		case Event::Kind::UserWrite:
@@ -284,7 +287,7 @@ void MmProgram::checkFolioFreed(Execution &exec, const Event &e, std::uint64_t s
 	for (const GupRef &g : w.gupRefs)
 		if (g.folio == e.folio && !g.released)
 			refs.push_back(fmt::format("a GUP {} held by {}", g.pin ? "pin" : "reference",
-						   taskNames_[g.task]));
+						   gupHolder(g)));
 	if (refs.empty())
 		return;
 	Finding fd;
@@ -653,12 +656,13 @@ void MmProgram::checkEndState(Execution &exec)
 		Finding fd;
 		fd.invariant = "pin-unmapped";
 		fd.title = fmt::format("{} holds a {} on folio {} for {:#x}, but {:#x} no longer maps it",
-				       taskNames_[g.task], g.pin ? "pin" : "GUP reference",
+				       gupHolder(g), g.pin ? "pin" : "GUP reference",
 				       w.folios[g.folio].name, g.addr, g.addr);
 		fd.message = "  I-6: while a pin is held and the user did not unmap or remap the "
 			     "address, the entry keeps mapping the pinned folio (DMA would go to memory "
 			     "the process no longer sees)\n";
-		fd.steps = {{g.step, g.task, "pinned"}};
+		if (g.task != kNoTask)
+			fd.steps = {{g.step, g.task, "pinned"}};
 		exec.report(std::move(fd));
 	}
 	for (std::size_t i = 0; i < w.folios.size(); ++i) {
@@ -684,6 +688,38 @@ void MmProgram::checkEndState(Execution &exec)
 						 f.refcount > expected ? "leaked" : "dropped twice");
 			exec.report(std::move(fd));
 		}
+	}
+}
+
+/* A GUP reference's holder: a task, or someone outside the scenario. */
+std::string MmProgram::gupHolder(const GupRef &g) const
+{
+	return g.task == kNoTask ? std::string("a driver (held since before the scenario)")
+				 : taskNames_[g.task];
+}
+
+/*
+ * I-5c/I-5e: a page stays PageAnonExclusive while a FOLL_PIN pin on it is
+ * held: folio_try_share_anon_rmap_pte() must refuse to clear it.
+ */
+void MmProgram::checkPaeCleared(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	for (const GupRef &g : w.gupRefs) {
+		if (g.folio != e.folio || !g.pin || g.released)
+			continue;
+		Finding fd;
+		fd.invariant = "pae";
+		fd.title = fmt::format("{} clears PageAnonExclusive of folio {} while {} holds a pin on it",
+				       taskNames_[e.task], w.folios[e.folio].name, gupHolder(g));
+		fd.message = fmt::format("  at \"{}\"\n  a pinned anon page must stay exclusive (I-5c): "
+					 "__folio_try_share_anon_rmap() backs off on "
+					 "folio_maybe_dma_pinned(); sharing it lets the pinned page and "
+					 "the page the process maps drift apart\n",
+					 e.label);
+		fd.steps = {{step, e.task, e.label}};
+		exec.report(std::move(fd));
+		return;
 	}
 }
 

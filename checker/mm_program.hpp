@@ -72,6 +72,8 @@ private:
 	void checkTable(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkUserRead(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkSwapFreed(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkPaeCleared(Execution &exec, const model::Event &e, std::uint64_t step);
+	std::string gupHolder(const model::GupRef &g) const;
 	void checkEndState(Execution &exec);
 	std::string anonVmaName(model::AnonVmaIdx a) const;
 

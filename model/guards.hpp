@@ -29,6 +29,9 @@ enum class Guard : std::uint8_t {
 	/* gup */
 	/* end gup */
 	/* migrate */
+	MigrateExpectedRefcount,
+	TryToMigrateOneFlush,
+	TryToMigrateOnePinnedCheck,
 	/* end migrate */
 	/* reclaim */
 	/* end reclaim */

@@ -179,10 +179,17 @@ void Kernel::freeTable(TableIdx t, const char *label)
 Pte Kernel::writePte(PteRef r, const Pte &v, const char *label)
 {
 	Pte old = world_.pte(r);
-	/* A store that maps or unmaps a folio also changes that folio's rmap. */
+	/* A store that maps or unmaps a folio also changes that folio's rmap
+	 * (a migration entry counts for its folio: rmap must find it too). */
 	FolioIdx f = v.present() ? v.folio : old.present() ? old.folio : kNone;
+	FolioIdx f2 = old.isMigration() ? old.folio : v.isMigration() ? v.folio : kNone;
+	if (f == kNone) {
+		f = f2;
+		f2 = kNone;
+	}
 	point(r.object(), K::Write, label, nullptr,
-	      f == kNone ? kNoObject : folioObject(f, FolioField::Rmap));
+	      f == kNone ? kNoObject : folioObject(f, FolioField::Rmap),
+	      f2 == kNone || f2 == f ? kNoObject : folioObject(f2, FolioField::Rmap));
 	old = world_.pte(r);
 	if (world_.tables[r.table].freed)
 		staleTable(r.table, label);
@@ -192,6 +199,8 @@ Pte Kernel::writePte(PteRef r, const Pte &v, const char *label)
 			continue;
 		auto it = std::find(w.throughout.begin(), w.throughout.end(), r);
 		bool remapped = old.present() != v.present() || old.folio != v.folio;
+		if (w.migrationOf != kNone)
+			remapped = !(v.isMigration() && v.folio == w.migrationOf);
 		if (it != w.throughout.end() && remapped)
 			w.throughout.erase(it);
 	}
@@ -319,6 +328,12 @@ bool Kernel::readPageAnonExclusive(FolioIdx f, const char *label)
 void Kernel::writePageAnonExclusive(FolioIdx f, bool pae, const char *label)
 {
 	point(folioObject(f, FolioField::Pae), K::Write, label);
+	if (world_.folios[f].pae && !pae) {
+		Event e = makeEvent(Event::Kind::PaeCleared, self());
+		e.folio = f;
+		e.label = label;
+		event(e);
+	}
 	world_.folios[f].pae = pae;
 }
 
@@ -343,6 +358,15 @@ void Kernel::writeFlag(FolioIdx f, Flag flag, bool value, const char *label)
 {
 	point(folioObject(f, FolioField::Flags), K::Write, label);
 	flagRef(world_.folios[f], flag) = value;
+}
+
+bool Kernel::testAndClearFlag(FolioIdx f, Flag flag, const char *label)
+{
+	point(folioObject(f, FolioField::Flags), K::ReadModifyWrite, label);
+	bool &b = flagRef(world_.folios[f], flag);
+	bool was = b;
+	b = false;
+	return was;
 }
 
 SwapIdx Kernel::readFolioSwap(FolioIdx f, const char *label)
@@ -742,10 +766,11 @@ void Kernel::anonVmaPut(AnonVmaIdx a, const char *label)
 }
 
 int Kernel::beginWalk(FolioIdx f, AnonVmaIdx a, const char *walker, bool heuristic,
-		      const char *label)
+		      const char *label, FolioIdx migrationOf)
 {
 	point(folioObject(f, FolioField::Index), K::Read, label, nullptr,
-	      folioObject(f, FolioField::Rmap));
+	      folioObject(f, FolioField::Rmap),
+	      migrationOf == kNone ? kNoObject : folioObject(migrationOf, FolioField::Rmap));
 	RmapWalk w;
 	w.task = self();
 	w.walker = walker;
@@ -755,6 +780,13 @@ int Kernel::beginWalk(FolioIdx f, AnonVmaIdx a, const char *walker, bool heurist
 	w.pgoff = world_.folios[f].index;
 	w.beginStep = exec_.steps();
 	w.throughout = world_.mappingsOf(f);
+	if (migrationOf != kNone) {
+		w.migrationOf = migrationOf;
+		w.throughout.clear();
+		for (const PteRef &r : world_.entriesReferring(migrationOf))
+			if (world_.pte(r).isMigration())
+				w.throughout.push_back(r);
+	}
 	w.active = true;
 	auto id = static_cast<int>(world_.walks.size());
 	world_.walks.push_back(std::move(w));
@@ -773,7 +805,9 @@ void Kernel::visitWalk(int walk, PteRef r)
 
 void Kernel::endWalk(int walk, const char *label)
 {
-	point(folioObject(world_.walks[walk].folio, FolioField::Rmap), K::Read, label);
+	FolioIdx m = world_.walks[walk].migrationOf;
+	point(folioObject(world_.walks[walk].folio, FolioField::Rmap), K::Read, label, nullptr,
+	      m == kNone ? kNoObject : folioObject(m, FolioField::Rmap));
 	world_.walks[walk].active = false;
 	Event e = makeEvent(Event::Kind::WalkEnd, self());
 	e.walk = walk;

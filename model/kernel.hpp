@@ -72,6 +72,8 @@ public:
 	enum class Flag : std::uint8_t { Swapcache, Writeback, Dirty, Lru };
 	bool readFlag(FolioIdx f, Flag flag, const char *label);
 	void writeFlag(FolioIdx f, Flag flag, bool value, const char *label);
+	/* folio_test_clear_lru() and friends: one atomic read-modify-write */
+	bool testAndClearFlag(FolioIdx f, Flag flag, const char *label);
 	SwapIdx readFolioSwap(FolioIdx f, const char *label);
 	void writeFolioSwap(FolioIdx f, SwapIdx s, const char *label);
 	/* The page's data, as the kernel reads or writes it (copies, I/O). */
@@ -147,9 +149,12 @@ public:
 	 * endWalk is an observer step after the last entry was looked at. Both
 	 * conflict with every store that (un)maps F, so the verdict does not
 	 * depend on the order of independent steps.
+	 * migrationOf: the walk looks for the migration entries of that folio
+	 * instead of F's present PTEs (remove_migration_ptes(src, dst) walks
+	 * dst for src's entries); kNone: F's present PTEs.
 	 */
 	int beginWalk(FolioIdx f, AnonVmaIdx a, const char *walker, bool heuristic,
-		      const char *label);
+		      const char *label, FolioIdx migrationOf = kNone);
 	void visitWalk(int walk, PteRef r);
 	void endWalk(int walk, const char *label);
 

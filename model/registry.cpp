@@ -30,6 +30,15 @@ const std::vector<OpInfo> &allOps()
 		/* gup */
 		/* end gup */
 		/* migrate */
+		{"migrate",
+		 "isolate_migratepages_block -> migrate_pages -> migrate_folio_unmap (try_to_migrate, "
+		 "try_to_migrate_one) -> migrate_folio_move (move_to_new_folio, __migrate_folio, "
+		 "__folio_migrate_mapping, folio_migrate_flags, remove_migration_ptes, "
+		 "remove_migration_pte)",
+		 "MIGRATE_SYNC migration of one small anon folio to a new folio: isolate it from the "
+		 "LRU, replace its PTEs by migration entries, copy, map the new folio; -EAGAIN (undone, "
+		 "put back) if it is pinned or holds extra references, -EBUSY if not isolatable",
+		 {{"folio", ParamKind::Folio, true, "the folio to migrate"}}},
 		/* end migrate */
 		/* reclaim */
 		/* end reclaim */
@@ -71,6 +80,15 @@ const std::vector<GuardInfo> &allGuards()
 		/* gup */
 		/* end gup */
 		/* migrate */
+		{"migrate.expected_refcount", "__migrate_folio()",
+		 "after unmapping, folio_ref_count(src) must equal folio_expected_ref_count(src) + 1: "
+		 "any other reference (GUP, a racing lookup) makes the migration back off with -EAGAIN"},
+		{"try_to_migrate_one.flush", "try_to_migrate_one() / ptep_clear_flush()",
+		 "flush the TLB of every CPU for the page right after clearing its PTE, before the "
+		 "migration entry is installed and the folio copied"},
+		{"try_to_migrate_one.pinned_check", "folio_try_share_anon_rmap_pte()",
+		 "with the PTE cleared, refuse to clear PageAnonExclusive of a folio that may be "
+		 "DMA-pinned (folio_maybe_dma_pinned): restore the PTE and abort the migration"},
 		/* end migrate */
 		/* reclaim */
 		/* end reclaim */

@@ -133,6 +133,24 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		f.index = vmas[v].pageIndex(p.at);
 		f.content = content;
 		e = Pte::makePresent(fi, p.writable && vmas[v].writable, p.writable, true);
+		if (!p.gup.empty()) {
+			/* Held by someone outside the scenario (task kNoTask). */
+			GupRef g;
+			g.folio = fi;
+			g.addr = p.at;
+			g.pin = p.gup == "pin";
+			g.write = true;
+			f.refcount += g.pin ? kGupPinCountingBias : 1;
+			gupRefs.push_back(g);
+			gupRefRemapped.push_back(false);
+		}
+		for (const std::string &name : p.tlb) {
+			auto it = std::find(taskNames.begin(), taskNames.end(), name);
+			if (it == taskNames.end())
+				throw std::invalid_argument("tlb: unknown thread " + name);
+			tlb[static_cast<std::size_t>(it - taskNames.begin())].push_back(
+				{p.at, fi, e.writable, 0});
+		}
 	}
 }
 

@@ -230,6 +230,7 @@ struct RmapWalk {
 	std::uint64_t pgoff = 0;	/* folio_pgoff() as read at the start */
 	std::uint64_t beginStep = 0;
 	std::vector<PteRef> throughout;	/* mapped F at the start, not written since */
+	FolioIdx migrationOf = kNone;	/* tracks this folio's migration entries instead */
 	std::vector<PteRef> visited;
 	bool active = false;
 	bool reported = false;		/* one finding per walk is enough */
@@ -264,6 +265,7 @@ struct Event {
 		SwapFreed,	/* a swap slot's count reached 0 and it was freed */
 		MightSleep,	/* a sleeping wait (not a lock): might_sleep() */
 		Warn,		/* a VM_WARN_ON/VM_BUG_ON the model reproduces: label, text */
+		PaeCleared,	/* PageAnonExclusive of folio went from set to clear */
 	};
 	Kind kind;
 	TaskId task;

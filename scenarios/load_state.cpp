@@ -162,7 +162,8 @@ void loadPages(const LoadContext &ctx, const Json &list, const std::string &path
 		std::string p = jsonPathIndex(path, i);
 		const Json &e = ctx.object(list[i], p, "a page");
 		ctx.checkKeys(e, p,
-			      {"at", "folio", "state", "writable", "exclusive", "writeback", "content"},
+			      {"at", "folio", "state", "writable", "exclusive", "writeback", "content",
+			       "gup", "tlb"},
 			      "a page");
 		ctx.requireKeys(e, p, {"at"}, "a page");
 		PageSpec pg;
@@ -236,6 +237,24 @@ void loadPages(const LoadContext &ctx, const Json &list, const std::string &path
 		if (const Json *c = member(e, "content"))
 			pg.content =
 			    ctx.unsignedInt(*c, jsonPathMember(p, "content"), "\"content\"", false);
+		if (const Json *g = member(e, "gup")) {
+			std::string gp = jsonPathMember(p, "gup");
+			pg.gup = ctx.string(*g, gp, "\"gup\"");
+			if (pg.gup != "pin" && pg.gup != "get")
+				ctx.fail(gp, fmt::format("unknown GUP reference \"{}\"; allowed: pin "
+							 "(FOLL_PIN), get (FOLL_GET)",
+							 pg.gup));
+			if (pg.state != PageSpec::State::Present)
+				ctx.fail(gp, "\"gup\" is only for a \"present\" page");
+		}
+		if (const Json *t = member(e, "tlb")) {
+			std::string tp = jsonPathMember(p, "tlb");
+			if (pg.state != PageSpec::State::Present)
+				ctx.fail(tp, "\"tlb\" is only for a \"present\" page");
+			ctx.array(*t, tp, "\"tlb\"");
+			for (std::size_t j = 0; j < t->size(); ++j)
+				pg.tlb.push_back(ctx.name((*t)[j], jsonPathIndex(tp, j), "a thread name"));
+		}
 		out.pages.push_back(std::move(pg));
 	}
 }

@@ -146,6 +146,17 @@ Scenario load(const JsonDocument &doc, const std::string &text, const std::strin
 		s.source = ctx.string(*src, "$.source", "\"source\"");
 	loadState(ctx, root.at("state"), s);
 	loadThreads(ctx, root.at("threads"), s);
+	/* state.pages[].tlb names threads, known only now. */
+	for (std::size_t i = 0; i < s.pages.size(); ++i)
+		for (std::size_t j = 0; j < s.pages[i].tlb.size(); ++j) {
+			const std::string &t = s.pages[i].tlb[j];
+			if (std::none_of(s.threads.begin(), s.threads.end(),
+					 [&](const ThreadSpec &x) { return x.name == t; }))
+				ctx.fail(jsonPathIndex(jsonPathMember(jsonPathIndex("$.state.pages", i),
+								      "tlb"),
+						       j),
+					 fmt::format("\"{}\" is not a thread of this scenario", t));
+		}
 	if (const Json *p = member(root, "preset"))
 		loadPreset(ctx, *p, s);
 	if (const Json *g = member(root, "guards_off"))

@@ -46,6 +46,12 @@ struct PageSpec {
 	State state = State::Present;
 	bool exclusive = true;		/* swap PTE: pte_swp_exclusive */
 	bool writeback = false;		/* swapcache folio still under writeback */
+	/* present: a GUP reference taken before the scenario starts and held
+	 * throughout by someone outside it (a driver): "pin" (FOLL_PIN) or
+	 * "get" (FOLL_GET); empty: none */
+	std::string gup{};
+	/* present: threads whose CPU has the translation cached in its TLB */
+	std::vector<std::string> tlb{};
 };
 
 struct SwapSpec {

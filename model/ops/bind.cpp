@@ -70,6 +70,15 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 	/* gup */
 	/* end gup */
 	/* migrate */
+	if (op.op == "migrate") {
+		FolioIdx f = w.findFolio(need(op, "folio").text);
+		if (f == kNone)
+			throw std::invalid_argument("migrate: unknown folio");
+		return [f](Kernel &k) {
+			int r = migratePages(k, f);
+			k.world().results.push_back({k.self(), "migrate", r});
+		};
+	}
 	/* end migrate */
 	/* reclaim */
 	/* end reclaim */

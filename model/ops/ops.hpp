@@ -22,6 +22,8 @@ void lockSequence(Kernel &k, const std::vector<Lock *> &locks);
 /* gup */
 /* end gup */
 /* migrate */
+/* migrate_pages() of one isolated small anon folio: 0, -EAGAIN or -EBUSY */
+int migratePages(Kernel &k, FolioIdx folio);
 /* end migrate */
 /* reclaim */
 /* end reclaim */

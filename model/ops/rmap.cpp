@@ -86,7 +86,7 @@ bool rmapWalk(Kernel &k, FolioIdx f, RmapWalkControl &rwc)
 	if (anonVma == kNone)
 		return false;
 	rwc.walk = k.beginWalk(f, anonVma, rwc.walker, rwc.heuristic,
-			       "rmap_walk_anon: pgoff_start = folio_pgoff(folio)");
+			       "rmap_walk_anon: pgoff_start = folio_pgoff(folio)", rwc.migrationOf);
 	std::uint64_t pgoff = w.walks[rwc.walk].pgoff;
 	for (VmaIdx v : k.readAnonVmaTree(anonVma, "rmap_walk_anon: anon_vma_interval_tree_foreach")) {
 		std::uint64_t addr;

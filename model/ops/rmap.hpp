@@ -39,6 +39,10 @@ struct RmapWalkControl {
 	std::function<bool(VmaIdx vma, std::uint64_t addr)> rmapOne;
 	/* rwc->done(), e.g. folio_not_mapped(); may be empty */
 	std::function<bool()> done;
+	/* The walk looks for this folio's migration entries (the ghost
+	 * observer's view: remove_migration_ptes(src, dst) walks dst for
+	 * src's entries); kNone: the walked folio's present PTEs. */
+	FolioIdx migrationOf = kNone;
 	bool contended = false;		/* out: the anon_vma lock was contended */
 	int walk = -1;			/* out: the ghost walk id, while walking */
 };
