@@ -31,6 +31,10 @@ enum class Guard : std::uint8_t {
 	/* migrate */
 	/* end migrate */
 	/* reclaim */
+	TryToUnmapOnePinnedCheck,
+	ShrinkFolioListFlushBeforeIo,
+	RemoveMappingRefFreeze,
+	ShrinkFolioListFlushBeforeFree,
 	/* end reclaim */
 	Count,
 };

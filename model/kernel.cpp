@@ -310,6 +310,23 @@ void Kernel::refUnfreeze(FolioIdx f, int count, const char *label)
 	world_.folios[f].refcount = count;
 }
 
+void Kernel::freeFrozenFolio(FolioIdx f, const char *label)
+{
+	point(folioObject(f, FolioField::Refcount), K::ReadModifyWrite, label);
+	Folio &fo = world_.folios[f];
+	if (fo.refcount != 0) {
+		warn(label, fmt::format("freeing folio {} with refcount {}", fo.name, fo.refcount));
+		return;
+	}
+	if (fo.freed)
+		return;
+	fo.freed = true;
+	Event e = makeEvent(Event::Kind::FolioFreed, self());
+	e.folio = f;
+	e.label = label;
+	event(e);
+}
+
 bool Kernel::readPageAnonExclusive(FolioIdx f, const char *label)
 {
 	point(folioObject(f, FolioField::Pae), K::Read, label);
@@ -343,6 +360,15 @@ void Kernel::writeFlag(FolioIdx f, Flag flag, bool value, const char *label)
 {
 	point(folioObject(f, FolioField::Flags), K::Write, label);
 	flagRef(world_.folios[f], flag) = value;
+}
+
+bool Kernel::testAndClearFlag(FolioIdx f, Flag flag, const char *label)
+{
+	point(folioObject(f, FolioField::Flags), K::ReadModifyWrite, label);
+	bool &b = flagRef(world_.folios[f], flag);
+	bool was = b;
+	b = false;
+	return was;
 }
 
 SwapIdx Kernel::readFolioSwap(FolioIdx f, const char *label)

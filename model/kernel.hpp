@@ -66,12 +66,17 @@ public:
 	/* folio_ref_freeze(): refcount == expected -> 0 (frozen), else fail */
 	bool refFreeze(FolioIdx f, int expected, const char *label);
 	void refUnfreeze(FolioIdx f, int count, const char *label);
+	/* free_unref_folios(): a folio whose refcount was frozen to 0
+	 * (__remove_mapping) goes back to the allocator (FolioFreed). */
+	void freeFrozenFolio(FolioIdx f, const char *label);
 	bool readPageAnonExclusive(FolioIdx f, const char *label);
 	void writePageAnonExclusive(FolioIdx f, bool pae, const char *label);
 	/* PG_swapcache, PG_writeback, PG_dirty, PG_lru and folio->swap */
 	enum class Flag : std::uint8_t { Swapcache, Writeback, Dirty, Lru };
 	bool readFlag(FolioIdx f, Flag flag, const char *label);
 	void writeFlag(FolioIdx f, Flag flag, bool value, const char *label);
+	/* folio_test_clear_lru() and friends: one atomic test-and-clear */
+	bool testAndClearFlag(FolioIdx f, Flag flag, const char *label);
 	SwapIdx readFolioSwap(FolioIdx f, const char *label);
 	void writeFolioSwap(FolioIdx f, SwapIdx s, const char *label);
 	/* The page's data, as the kernel reads or writes it (copies, I/O). */

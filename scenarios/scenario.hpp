@@ -46,6 +46,7 @@ struct PageSpec {
 	State state = State::Present;
 	bool exclusive = true;		/* swap PTE: pte_swp_exclusive */
 	bool writeback = false;		/* swapcache folio still under writeback */
+	bool young = true;		/* present PTE: pte_young (accessed since aging) */
 };
 
 struct SwapSpec {
