@@ -308,3 +308,44 @@ TEST_CASE("shrink_folio_list.flush_before_free: a folio freed while a CPU still 
 	auto off = run(s, {"shrink_folio_list.flush_before_free"}, ops);
 	CHECK(off.harmful("folio-use-after-free"));
 }
+
+TEST_CASE("loader: a page's \"young\" bit", "[reclaim][loader]")
+{
+	auto load = [](const std::string &page) {
+		return scenarios::loadScenarioText(
+		    R"({"name": "t", "state": {"anon_vmas": ["A"], "vmas": [{"name": "v", "start": )"
+		    R"("0x100000", "pages": 1, "anon_vma": "A"}], "pages": [)" +
+			page +
+			R"(]}, "threads": [{"name": "a", "ops": [{"op": "reclaim", "folio": "F"}]}]})",
+		    "t.json");
+	};
+	auto ok = load(R"({"at": "0x100000", "folio": "F", "young": false})");
+	REQUIRE(std::holds_alternative<scenarios::Scenario>(ok));
+	CHECK_FALSE(std::get<scenarios::Scenario>(ok).pages.at(0).young);
+	auto bad =
+	    load(R"({"at": "0x100000", "folio": "F", "state": "swapcache", "young": false})");
+	REQUIRE(std::holds_alternative<scenarios::LoadError>(bad));
+	CHECK_THAT(std::get<scenarios::LoadError>(bad).message,
+		   Catch::Contains("\"young\" is the present PTE's accessed bit"));
+}
+
+TEST_CASE("reclaim of an unmapped swap cache folio frees it unless under writeback",
+	  "[reclaim][sequential]")
+{
+	for (bool writeback : {false, true}) {
+		auto s = base();
+		s.pages[0].state = scenarios::PageSpec::State::Swapcache;
+		s.pages[0].writeback = writeback;
+		s.threads = {{"kswapd", {op("reclaim")}}};
+		auto r = run(s);
+		CHECK_FALSE(r.result.harmful.has_value());
+		const model::World &w = r.world();
+		CHECK(w.results.at(0).value ==
+		      (writeback ? model::kReclaimKept : model::kReclaimFreed));
+		CHECK(w.folios.at(0).freed == !writeback);
+		const model::SwapSlot &slot = w.swap.slots.at(0);
+		CHECK(slot.allocated);
+		CHECK(slot.count == 1);
+		CHECK(slot.cache == (writeback ? 0 : model::kNone));
+	}
+}
