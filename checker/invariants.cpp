@@ -72,7 +72,9 @@ const std::vector<InvariantInfo> &allInvariants()
 		 "none, and nothing (a lockless walker, a PTL taker) touches it afterwards"},
 		{"lost-write", "I-8",
 		 "every completed user or DMA write to an address is seen by later reads of that "
-		 "address, unless the user unmapped it (a ghost logical memory is the oracle)"},
+		 "address, unless the user unmapped it (a ghost logical memory is the oracle); "
+		 "also at the end of an execution, for what a read would return then (present "
+		 "folio, swap cache folio or the swap slot's data)"},
 		{"kernel-warning", "VM_WARN_ON / VM_BUG_ON",
 		 "an assertion the kernel makes (VM_WARN_ON_FOLIO, VM_BUG_ON, refcount or swap "
 		 "count underflow) holds"},

@@ -31,8 +31,10 @@ void MmProgram::setUp(Execution &exec)
 	stepLog_.clear();
 	for (const auto &t : scenario_.threads) {
 		std::vector<std::function<void(Kernel &)>> ops;
-		for (const auto &op : t.ops)
-			ops.push_back(bindOp(*world_, op));
+		for (const auto &op : t.ops) {
+			auto test = testOps_.find(op.op);
+			ops.push_back(test != testOps_.end() ? test->second : bindOp(*world_, op));
+		}
 		World *w = world_.get();
 		exec.spawn(t.name, [&exec, w, ops = std::move(ops)] {
 			Kernel k(exec, *w);
@@ -567,6 +569,7 @@ void MmProgram::atEnd(Execution &exec)
 {
 	drainEvents(exec, exec.steps());
 	checkEndState(exec);
+	checkMemoryAtEnd(exec);
 }
 
 /*
@@ -718,6 +721,53 @@ void MmProgram::checkPaeCleared(Execution &exec, const Event &e, std::uint64_t s
 					 "the page the process maps drift apart\n",
 					 e.label);
 		fd.steps = {{step, e.task, e.label}};
+		exec.report(std::move(fd));
+		return;
+	}
+}
+
+/*
+ * I-8 at the end: what a read of each address the oracle knows would
+ * return now (a present PTE: its folio; a swap PTE: the swap cache folio,
+ * else the slot's data on the device) is the last completed write there.
+ * Catches writes that went to a folio after its data was written out and
+ * were dropped with it (a stale TLB entry during swap-out).
+ */
+void MmProgram::checkMemoryAtEnd(Execution &exec)
+{
+	const World &w = *world_;
+	for (const auto &[addr, value] : w.memory) {
+		PteRef r = w.pteFor(addr);
+		if (r.table == kNone)
+			continue;
+		const Pte &pte = w.pte(r);
+		std::uint64_t now = 0;
+		std::string where;
+		if (pte.present()) {
+			now = w.folios[pte.folio].content;
+			where = fmt::format("folio {}", w.folios[pte.folio].name);
+		} else if (pte.isSwap() && pte.swap < static_cast<SwapIdx>(w.swap.slots.size())) {
+			const SwapSlot &slot = w.swap.slots[pte.swap];
+			if (slot.cache != kNone) {
+				now = w.folios[slot.cache].content;
+				where = fmt::format("swap cache folio {} of slot {}", w.folios[slot.cache].name,
+						    pte.swap);
+			} else {
+				now = slot.data;
+				where = fmt::format("swap slot {} on the device", pte.swap);
+			}
+		} else {
+			continue;
+		}
+		if (now == value)
+			continue;
+		Finding fd;
+		fd.invariant = "lost-write";
+		fd.title = fmt::format("{:#x} would now read {:#x} from the {} but the last completed "
+				       "write there stored {:#x}",
+				       addr, now, where, value);
+		fd.message = "  at the end of the execution (I-8: every completed user or DMA write is "
+			     "seen by later reads of that address)\n";
 		exec.report(std::move(fd));
 		return;
 	}

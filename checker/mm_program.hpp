@@ -10,6 +10,7 @@
  */
 
 #include <bitset>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,6 +21,10 @@
 #include "model/world.hpp"
 #include "scenarios/scenario.hpp"
 #include "scheduler/execution.hpp"
+
+namespace mmrace::model {
+class Kernel;
+}
 
 namespace mmrace::checker {
 
@@ -54,6 +59,13 @@ public:
 	 * so that edges recorded later in the run cannot fire first. */
 	void setLockdep(bool on) { lockdepOn_ = on; }
 
+	/* Tests only: a scenario op named `name` runs `fn` instead of a model
+	 * operation (a fiber that is no operation: a user access, GUP-fast). */
+	void addTestOp(const std::string &name, std::function<void(model::Kernel &)> fn)
+	{
+		testOps_[name] = std::move(fn);
+	}
+
 	/* "pte(0x200000)", "folio F->mapping", "anon_vma A->rwsem" */
 	std::string objectName(ObjectId id) const;
 
@@ -75,6 +87,7 @@ private:
 	void checkPaeCleared(Execution &exec, const model::Event &e, std::uint64_t step);
 	std::string gupHolder(const model::GupRef &g) const;
 	void checkEndState(Execution &exec);
+	void checkMemoryAtEnd(Execution &exec);
 	std::string anonVmaName(model::AnonVmaIdx a) const;
 
 	const scenarios::Scenario &scenario_;
@@ -96,6 +109,7 @@ private:
 	/* Last step that wrote each folio's mapping or index (for reports). */
 	std::vector<StepRef> lastFolioWrite_;
 	std::map<model::TableIdx, StepRef> tableFreedBy_;
+	std::map<std::string, std::function<void(model::Kernel &)>> testOps_;
 };
 
 } // namespace mmrace::checker

@@ -34,6 +34,10 @@ enum class Guard : std::uint8_t {
 	TryToMigrateOnePinnedCheck,
 	/* end migrate */
 	/* reclaim */
+	TryToUnmapOnePinnedCheck,
+	ShrinkFolioListFlushBeforeIo,
+	RemoveMappingRefFreeze,
+	ShrinkFolioListFlushBeforeFree,
 	/* end reclaim */
 	Count,
 };

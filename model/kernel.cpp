@@ -319,6 +319,23 @@ void Kernel::refUnfreeze(FolioIdx f, int count, const char *label)
 	world_.folios[f].refcount = count;
 }
 
+void Kernel::freeFrozenFolio(FolioIdx f, const char *label)
+{
+	point(folioObject(f, FolioField::Refcount), K::ReadModifyWrite, label);
+	Folio &fo = world_.folios[f];
+	if (fo.refcount != 0) {
+		warn(label, fmt::format("freeing folio {} with refcount {}", fo.name, fo.refcount));
+		return;
+	}
+	if (fo.freed)
+		return;
+	fo.freed = true;
+	Event e = makeEvent(Event::Kind::FolioFreed, self());
+	e.folio = f;
+	e.label = label;
+	event(e);
+}
+
 bool Kernel::readPageAnonExclusive(FolioIdx f, const char *label)
 {
 	point(folioObject(f, FolioField::Pae), K::Read, label);

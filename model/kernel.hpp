@@ -66,6 +66,9 @@ public:
 	/* folio_ref_freeze(): refcount == expected -> 0 (frozen), else fail */
 	bool refFreeze(FolioIdx f, int expected, const char *label);
 	void refUnfreeze(FolioIdx f, int count, const char *label);
+	/* free_unref_folios(): a folio whose refcount was frozen to 0
+	 * (__remove_mapping) goes back to the allocator (FolioFreed). */
+	void freeFrozenFolio(FolioIdx f, const char *label);
 	bool readPageAnonExclusive(FolioIdx f, const char *label);
 	void writePageAnonExclusive(FolioIdx f, bool pae, const char *label);
 	/* PG_swapcache, PG_writeback, PG_dirty, PG_lru and folio->swap */

@@ -41,6 +41,20 @@ const std::vector<OpInfo> &allOps()
 		 {{"folio", ParamKind::Folio, true, "the folio to migrate"}}},
 		/* end migrate */
 		/* reclaim */
+		{"reclaim",
+		 "shrink_inactive_list -> isolate_lru_folios, shrink_folio_list "
+		 "(folio_check_references, folio_alloc_swap, try_to_unmap -> try_to_unmap_one, "
+		 "pageout -> swap_writeout, __remove_mapping), move_folios_to_lru",
+		 "one pass of reclaim over one anon folio: isolate it, skip it if referenced, add "
+		 "it to the swap cache, unmap it to swap PTEs, start its writeout or, when clean "
+		 "and unmapped, free it. Result: 0 reclaimed (freed), 1 kept or activated, "
+		 "2 writeback started (the folio stays in the swap cache)",
+		 {{"folio", ParamKind::Folio, true, "the anon folio to reclaim"}}},
+		{"writeback_done",
+		 "end_swap_bio_write -> folio_end_writeback",
+		 "the swap-out I/O of the folio completes: PG_writeback is cleared. "
+		 "Result: 0, or -1 if no writeback was in flight",
+		 {{"folio", ParamKind::Folio, true, "the folio under writeback"}}},
 		/* end reclaim */
 	};
 	return ops;
@@ -91,6 +105,20 @@ const std::vector<GuardInfo> &allGuards()
 		 "DMA-pinned (folio_maybe_dma_pinned): restore the PTE and abort the migration"},
 		/* end migrate */
 		/* reclaim */
+		{"try_to_unmap_one.pinned_check", "try_to_unmap_one() / folio_try_share_anon_rmap_pte()",
+		 "after clearing the PTE, refuse to share a PageAnonExclusive page that is "
+		 "(maybe) DMA-pinned: restore the PTE and abort the unmap (clear first, then "
+		 "check, pairing with GUP-fast's grab-then-recheck)"},
+		{"shrink_folio_list.flush_before_io", "shrink_folio_list() / try_to_unmap_flush_dirty()",
+		 "flush the deferred (batched) TLB flush of writable entries before pageout() "
+		 "starts the I/O, so no CPU can write to the folio after its data was written out"},
+		{"__remove_mapping.ref_freeze", "__remove_mapping()",
+		 "folio_ref_freeze(folio, 1 + nr_pages): free the folio only if the isolation "
+		 "and swap cache references are the only ones (a speculative or GUP reference "
+		 "keeps it), and make later folio_try_get() fail"},
+		{"shrink_folio_list.flush_before_free", "shrink_folio_list() / try_to_unmap_flush()",
+		 "complete the deferred TLB flush before free_unref_folios() gives folios back "
+		 "to the allocator, and at the end of the pass"},
 		/* end reclaim */
 	};
 	return guards;

@@ -132,7 +132,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		f.mapping = vmas[v].anonVma;
 		f.index = vmas[v].pageIndex(p.at);
 		f.content = content;
-		e = Pte::makePresent(fi, p.writable && vmas[v].writable, p.writable, true);
+		e = Pte::makePresent(fi, p.writable && vmas[v].writable, p.writable, p.young);
 		if (!p.gup.empty()) {
 			/* Held by someone outside the scenario (task kNoTask). */
 			GupRef g;

@@ -163,7 +163,7 @@ void loadPages(const LoadContext &ctx, const Json &list, const std::string &path
 		const Json &e = ctx.object(list[i], p, "a page");
 		ctx.checkKeys(e, p,
 			      {"at", "folio", "state", "writable", "exclusive", "writeback", "content",
-			       "gup", "tlb"},
+			       "gup", "tlb", "young"},
 			      "a page");
 		ctx.requireKeys(e, p, {"at"}, "a page");
 		PageSpec pg;
@@ -233,6 +233,13 @@ void loadPages(const LoadContext &ctx, const Json &list, const std::string &path
 				ctx.fail(wp, "\"writeback\" is only for a \"swapcache\" page (a folio "
 					     "whose swap-out I/O is still running)");
 			pg.writeback = ctx.boolean(*wb, wp, "\"writeback\"");
+		}
+		if (const Json *y = member(e, "young")) {
+			std::string yp = jsonPathMember(p, "young");
+			if (pg.state != PageSpec::State::Present)
+				ctx.fail(yp, "\"young\" is the present PTE's accessed bit: only for "
+					     "\"present\" pages");
+			pg.young = ctx.boolean(*y, yp, "\"young\"");
 		}
 		if (const Json *c = member(e, "content"))
 			pg.content =

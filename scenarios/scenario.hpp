@@ -52,6 +52,7 @@ struct PageSpec {
 	std::string gup{};
 	/* present: threads whose CPU has the translation cached in its TLB */
 	std::vector<std::string> tlb{};
+	bool young = true;		/* present PTE: pte_young (accessed since aging) */
 };
 
 struct SwapSpec {

@@ -81,6 +81,20 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 	}
 	/* end migrate */
 	/* reclaim */
+	if (op.op == "reclaim" || op.op == "writeback_done") {
+		FolioIdx f = w.findFolio(need(op, "folio").text);
+		if (f == kNone)
+			throw std::invalid_argument(op.op + ": unknown folio");
+		if (op.op == "reclaim")
+			return [f](Kernel &k) {
+				int r = shrinkFolioList(k, f);
+				k.world().results.push_back({k.self(), "reclaim", r});
+			};
+		return [f](Kernel &k) {
+			int r = folioEndWriteback(k, f);
+			k.world().results.push_back({k.self(), "writeback_done", r});
+		};
+	}
 	/* end reclaim */
 	throw std::invalid_argument("unknown op " + op.op);
 }

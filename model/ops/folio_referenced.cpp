@@ -23,18 +23,20 @@
 
 namespace mmrace::model {
 
-int folioReferenced(Kernel &k, FolioIdx f)
+namespace {
+
+int referenced(Kernel &k, FolioIdx f, bool isLocked)
 {
 	World &w = k.world();
 	if (k.readMapcount(f, "folio_referenced: folio_mapcount()") == 0)
 		return 0;
 	bool weLocked = false;
-	if (k.guard(Guard::FolioReferencedFolioTrylock)) {
+	if (!isLocked && k.guard(Guard::FolioReferencedFolioTrylock)) {
 		weLocked = k.trylock(*w.folios[f].lock, "folio_referenced: folio_trylock()");
 		if (!weLocked)
 			return 1;	/* contended: treat as referenced */
 	}
-	int referenced = 0;
+	int young = 0;
 	RmapWalkControl rwc;
 	rwc.walker = "folio_referenced";
 	rwc.heuristic = true;
@@ -49,7 +51,7 @@ int folioReferenced(Kernel &k, FolioIdx f)
 			Pte old = pte;
 			old.young = false;
 			k.writePte(r, old, "folio_referenced_one: ptep_clear_flush_young_notify()");
-			++referenced;
+			++young;
 		}
 		k.unlock(w.ptl(r), "page_vma_mapped_walk_done: pte_unmap_unlock()");
 		return true;
@@ -57,7 +59,20 @@ int folioReferenced(Kernel &k, FolioIdx f)
 	rmapWalk(k, f, rwc);
 	if (weLocked)
 		k.unlock(*w.folios[f].lock, "folio_referenced: folio_unlock()");
-	return rwc.contended ? -1 : referenced;
+	return rwc.contended ? -1 : young;
+}
+
+} // namespace
+
+int folioReferenced(Kernel &k, FolioIdx f)
+{
+	return referenced(k, f, false);
+}
+
+/* folio_referenced(folio, is_locked = 1), as folio_check_references() calls it */
+int folioReferencedLocked(Kernel &k, FolioIdx f)
+{
+	return referenced(k, f, true);
 }
 
 } // namespace mmrace::model

@@ -26,6 +26,12 @@ void lockSequence(Kernel &k, const std::vector<Lock *> &locks);
 int migratePages(Kernel &k, FolioIdx folio);
 /* end migrate */
 /* reclaim */
+/* folio_referenced(folio, is_locked = 1) (model/ops/folio_referenced.cpp) */
+int folioReferencedLocked(Kernel &k, FolioIdx folio);
+/* Result codes of shrinkFolioList() */
+inline constexpr int kReclaimFreed = 0, kReclaimKept = 1, kReclaimWriteback = 2;
+int shrinkFolioList(Kernel &k, FolioIdx folio);
+int folioEndWriteback(Kernel &k, FolioIdx folio);
 /* end reclaim */
 
 /* Resolves the op's names against the World; throws std::invalid_argument
