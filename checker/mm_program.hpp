@@ -72,6 +72,7 @@ private:
 	void checkTable(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkUserRead(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkSwapFreed(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkStableWrite(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkEndState(Execution &exec);
 	std::string anonVmaName(model::AnonVmaIdx a) const;
 
