@@ -128,9 +128,10 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		}
 		FolioIdx fi = newFolio(p.folio);
 		Folio &f = folios[fi];
-		/* do_anonymous_page(): folio_add_new_anon_rmap(RMAP_EXCLUSIVE) */
+		/* do_anonymous_page(): folio_add_new_anon_rmap(RMAP_EXCLUSIVE);
+		 * "exclusive": false clears PageAnonExclusive (read-only PTE) */
 		f.mapcount = 1;
-		f.pae = true;
+		f.pae = p.exclusive;
 		f.mapping = vmas[v].anonVma;
 		f.index = vmas[v].pageIndex(p.at);
 		f.content = content;

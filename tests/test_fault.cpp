@@ -231,3 +231,28 @@ TEST_CASE("access: a stable-writes page under writeback is mapped read-only with
 	CHECK(q.writable);
 	CHECK(v.folios.at(q.folio).pae);
 }
+
+TEST_CASE("access: a write to a non-PAE page nobody else holds reuses it", "[fault][sequential]")
+{
+	scenarios::Scenario s = oneVma({access(true, 0x44)});
+	scenarios::PageSpec p;
+	p.at = kAddr;
+	p.folio = "F";
+	p.writable = false;
+	p.exclusive = false;	/* PageAnonExclusive clear */
+	p.content = 0x5a5a;
+	s.pages = {p};
+	auto a = runAlone(s);
+	const model::World &w = a.world();
+	model::FolioIdx F = w.findFolio("F");
+	const Pte &pte = w.pte(w.pteFor(kAddr));
+	REQUIRE(pte.mapsFolio(F));	/* wp_can_reuse_anon_folio(): ref 1, reused */
+	CHECK(pte.writable);
+	CHECK(pte.dirty);
+	const model::Folio &f = w.folios.at(F);
+	CHECK(f.pae);
+	CHECK(f.content == 0x44);
+	CHECK(f.refcount == 1);
+	CHECK(f.mapcount == 1);
+	CHECK(w.folios.size() == 1);	/* nothing was copied */
+}
