@@ -256,3 +256,22 @@ TEST_CASE("access: a write to a non-PAE page nobody else holds reuses it", "[fau
 	CHECK(f.mapcount == 1);
 	CHECK(w.folios.size() == 1);	/* nothing was copied */
 }
+
+TEST_CASE("loader: a present page without PageAnonExclusive must be read-only", "[fault][loader]")
+{
+	const char *text = R"({"name": "x",
+		"state": {"anon_vmas": ["A"],
+			  "vmas": [{"name": "v", "start": "0x100000", "pages": 1, "anon_vma": "A"}],
+			  "pages": [{"at": "0x100000", "folio": "F", "exclusive": false}]},
+		"threads": [{"name": "t", "ops": [{"op": "access", "addr": "0x100000"}]}]})";
+	auto r = scenarios::loadScenarioText(text, "x.json");
+	auto *err = std::get_if<scenarios::LoadError>(&r);
+	REQUIRE(err);
+	CHECK(err->path == "$.state.pages[0].exclusive");
+	CHECK(err->message.find("read-only") != std::string::npos);
+	std::string ok = text;
+	ok.replace(ok.find("\"exclusive\": false"), 18, "\"exclusive\": false, \"writable\": false");
+	auto r2 = scenarios::loadScenarioText(ok, "x.json");
+	REQUIRE(std::holds_alternative<scenarios::Scenario>(r2));
+	CHECK_FALSE(std::get<scenarios::Scenario>(r2).pages.at(0).exclusive);
+}
