@@ -34,7 +34,8 @@ const std::vector<OpInfo> &allOps()
 		 "wp_page_copy), then the access is retried",
 		 "read or write one user address from the task's CPU, taking and retrying page "
 		 "faults as the hardware does; result 0, or -14 (SIGSEGV: no VMA, or a write to a "
-		 "VMA without VM_WRITE)",
+		 "VMA without VM_WRITE), or -12 where the fault would need an anon_vma or a PTE "
+		 "table the model does not build",
 		 {{"addr", ParamKind::Address, true, "user address (page aligned)"},
 		  {"write", ParamKind::Bool, false, "a store (default: a load)"},
 		  {"value", ParamKind::Value, false, "the value stored (default: a unique value)"}}},
