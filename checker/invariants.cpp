@@ -78,6 +78,9 @@ const std::vector<InvariantInfo> &allInvariants()
 		{"kernel-warning", "VM_WARN_ON / VM_BUG_ON",
 		 "an assertion the kernel makes (VM_WARN_ON_FOLIO, VM_BUG_ON, refcount or swap "
 		 "count underflow) holds"},
+		{"stable-write", "do_swap_page() SWP_STABLE_WRITES comment",
+		 "a swapcache folio whose writeback to a SWP_STABLE_WRITES swap device is in flight "
+		 "is never mapped writable (the device needs the page stable until the I/O ends)"},
 	};
 	return invariants;
 }

@@ -122,6 +122,7 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 
 		case Event::Kind::PteWritten:
 			checkPae(exec, e, step);
+			checkStableWrite(exec, e, step);
 			if (!w.holds(e.task, *w.tables[e.pte.table].ptl)) {
 				Finding f;
 				f.invariant = "pte-unlocked";
@@ -359,6 +360,11 @@ void MmProgram::checkSwapFreed(Execution &exec, const Event &e, std::uint64_t st
 	for (std::size_t t = 0; t < w.tables.size(); ++t) {
 		if (w.tables[t].freed)
 			continue;
+		/* do_swap_page() frees the entry (swap_free_nr(), folio_free_swap())
+		 * under the PTL of the swap PTE it is about to replace: nobody
+		 * can use that PTE before set_ptes(). */
+		if (w.holds(e.task, *w.tables[t].ptl))
+			continue;
 		for (std::uint32_t s = 0; s < 512; ++s) {
 			const Pte &pte = w.tables[t].entries[s];
 			if (!pte.isSwap() || pte.swap != e.swap)
@@ -376,6 +382,34 @@ void MmProgram::checkSwapFreed(Execution &exec, const Event &e, std::uint64_t st
 			return;
 		}
 	}
+}
+
+/*
+ * do_swap_page(): "not all swap backends support concurrent page
+ * modifications while under writeback ... we must not ... map it writable
+ * without further checks and modify it while still under writeback". A
+ * folio whose swap-out I/O to a SWP_STABLE_WRITES device is in flight is
+ * never mapped writable.
+ */
+void MmProgram::checkStableWrite(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	if (!e.newPte.present() || !e.newPte.writable || !w.swap.stableWrites)
+		return;
+	const Folio &f = w.folios[e.newPte.folio];
+	if (!f.writeback || !f.swapcache)
+		return;
+	Finding fd;
+	fd.invariant = "stable-write";
+	fd.title = fmt::format("{} maps folio {} writable at {} while its writeback to a stable-writes "
+			       "swap device is in flight",
+			       taskNames_[e.task], f.name, objectName(e.pte.object()));
+	fd.message = fmt::format("  at \"{}\"\n  a user store can now change the page while the device "
+				 "reads it (SWP_STABLE_WRITES: checksums, compression); the data "
+				 "written to swap slot {} no longer matches the page\n",
+				 e.label, f.swap);
+	fd.steps = {{step, e.task, e.label}};
+	exec.report(std::move(fd));
 }
 
 bool MmProgram::checkLockdep(Execution &exec, const Event &e, std::uint64_t step)

@@ -86,6 +86,7 @@ private:
 	void checkSwapFreed(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkPaeCleared(Execution &exec, const model::Event &e, std::uint64_t step);
 	std::string gupHolder(const model::GupRef &g) const;
+	void checkStableWrite(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkEndState(Execution &exec);
 	void checkMemoryAtEnd(Execution &exec);
 	std::string anonVmaName(model::AnonVmaIdx a) const;

@@ -25,6 +25,11 @@ enum class Guard : std::uint8_t {
 	UffdMovePinnedRecheck,
 	PteOffsetMapLockPmdSame,
 	/* access (faults) */
+	DoAnonymousPagePteNoneRecheck,
+	DoSwapPageSwapcacheRecheck,
+	DoSwapPagePteSame,
+	DoSwapPageStableWritesDropExclusive,
+	WpPageCopyPteSame,
 	/* end access */
 	/* gup */
 	/* end gup */

@@ -475,7 +475,7 @@ void Kernel::swapDup(SwapIdx s, const char *label)
 static void maybeFreeSlot(Kernel &k, World &w, SwapIdx s, const char *label)
 {
 	SwapSlot &slot = w.swap.slots[s];
-	if (!slot.allocated || slot.count > 0 || slot.cache != kNone)
+	if (!slot.allocated || slot.count > 0 || slot.cache != kNone || slot.pinned)
 		return;
 	slot.allocated = false;
 	Event e{};
@@ -516,6 +516,53 @@ void Kernel::swapCacheDel(SwapIdx s, const char *label)
 	      mmObject(MmField::SwapAlloc));
 	world_.swap.slots[s].cache = kNone;
 	maybeFreeSlot(*this, world_, s, label);
+}
+
+int Kernel::swapCacheAddIfAbsent(SwapIdx s, FolioIdx f, FolioIdx &cached, const char *label)
+{
+	point(swapObject(s, SwapField::Cache), K::ReadModifyWrite, label, nullptr,
+	      swapObject(s, SwapField::Count));
+	SwapSlot &slot = world_.swap.slots[s];
+	cached = slot.cache;
+	if (!slot.allocated || slot.count == 0)
+		return -2;	/* -ENOENT */
+	if (slot.cache != kNone || slot.pinned)
+		return -17;	/* -EEXIST */
+	slot.cache = f;
+	return 0;
+}
+
+int Kernel::swapcachePrepare(SwapIdx s, const char *label)
+{
+	point(swapObject(s, SwapField::Cache), K::ReadModifyWrite, label, nullptr,
+	      swapObject(s, SwapField::Count));
+	SwapSlot &slot = world_.swap.slots[s];
+	if (!slot.allocated || slot.count == 0)
+		return -2;
+	if (slot.cache != kNone || slot.pinned)
+		return -17;
+	slot.pinned = true;
+	world_.swapPinnedBy[s] = self();
+	return 0;
+}
+
+void Kernel::swapcacheClear(SwapIdx s, const char *label)
+{
+	point(swapObject(s, SwapField::Cache), K::Write, label, nullptr,
+	      mmObject(MmField::SwapAlloc));
+	world_.swap.slots[s].pinned = false;
+	world_.swapPinnedBy[s] = kNoTask;
+	maybeFreeSlot(*this, world_, s, label);
+}
+
+void Kernel::waitSwapcachePin(SwapIdx s, const char *label)
+{
+	Event e = makeEvent(Event::Kind::MightSleep, self());
+	e.swap = s;
+	e.label = label;
+	event(e);
+	world_.swapWait[self()]->set(s);
+	point(swapObject(s, SwapField::Cache), K::Wait, label, world_.swapWait[self()].get());
 }
 
 std::uint64_t Kernel::swapReadData(SwapIdx s, const char *label)
@@ -722,6 +769,12 @@ void Kernel::forgetMemory(std::uint64_t start, std::uint64_t end, const char *la
 			if (world_.gupRefs[i].addr == a)
 				world_.gupRefRemapped[i] = true;
 	}
+}
+
+void Kernel::zeroFillMemory(std::uint64_t addr, const char *label)
+{
+	point(memObject(addr), K::Write, label);
+	world_.memory.emplace(addr, 0);
 }
 
 int Kernel::recordGupRef(FolioIdx f, std::uint64_t addr, bool pin, bool write)

@@ -102,6 +102,24 @@ public:
 	void swapCacheDel(SwapIdx s, const char *label);	/* __swap_cache_del_folio() */
 	std::uint64_t swapReadData(SwapIdx s, const char *label);	/* swap_read_folio() */
 	void swapWriteData(SwapIdx s, std::uint64_t v, const char *label);	/* swap_writepage() */
+	/*
+	 * swapcache_prepare() + swap_cache_add_folio() as one atomic step (the
+	 * SWAP_HAS_CACHE claim under the cluster lock): 0 if f was added (f
+	 * must carry PG_swapcache, ->swap and its swap cache reference
+	 * already: it is not visible before this step); -EEXIST with `cached`
+	 * the swap cache's folio, or kNone if only a pin holds SWAP_HAS_CACHE;
+	 * -ENOENT if the entry is unused.
+	 */
+	int swapCacheAddIfAbsent(SwapIdx s, FolioIdx f, FolioIdx &cached, const char *label);
+	/* swapcache_prepare(): claim SWAP_HAS_CACHE without a swap cache folio
+	 * (the SWP_SYNCHRONOUS_IO swapin). 0, -EEXIST if the slot has a swap
+	 * cache folio or pin already, -ENOENT if the entry is unused. */
+	int swapcachePrepare(SwapIdx s, const char *label);
+	/* swapcache_clear() + wake_up(&swapcache_wq); frees an unused slot */
+	void swapcacheClear(SwapIdx s, const char *label);
+	/* schedule_timeout_uninterruptible() on swapcache_wq: sleep until the
+	 * slot's pin is cleared (might_sleep) */
+	void waitSwapcachePin(SwapIdx s, const char *label);
 
 	/*
 	 * CPUs. One CPU per task. local_irq_save/restore are observed by IPIs:
@@ -134,6 +152,10 @@ public:
 	/* Ghost: the user's mapping at [start, end) goes away (munmap): later
 	 * reads there owe nothing to earlier writes. */
 	void forgetMemory(std::uint64_t start, std::uint64_t end, const char *label);
+	/* Ghost: a freshly zeroed anon page is mapped at addr: unless a write
+	 * is remembered there (which the new page would have lost), later
+	 * reads there owe 0. */
+	void zeroFillMemory(std::uint64_t addr, const char *label);
 	/* Ghost bookkeeping of GUP references (after the refcount changed). */
 	int recordGupRef(FolioIdx f, std::uint64_t addr, bool pin, bool write);
 	void releaseGupRef(int ref);

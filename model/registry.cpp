@@ -26,6 +26,19 @@ const std::vector<OpInfo> &allOps()
 		   "lock references: \"mmap_lock\", \"folio:NAME\", \"anon_vma:NAME\" (its root's "
 		   "rwsem, write), \"ptl:ADDRESS\""}}},
 		/* access (faults) */
+		{"access",
+		 "a user load/store: TLB hit, else the hardware walk, else do_user_addr_fault -> "
+		 "lock_vma_under_rcu (or lock_mm_and_find_vma) -> handle_mm_fault -> handle_pte_fault "
+		 "-> do_anonymous_page | do_swap_page (swap_cache_get_folio, swapin_readahead, "
+		 "migration_entry_wait) | do_wp_page (wp_can_reuse_anon_folio, wp_page_reuse, "
+		 "wp_page_copy), then the access is retried",
+		 "read or write one user address from the task's CPU, taking and retrying page "
+		 "faults as the hardware does; result 0, or -14 (SIGSEGV: no VMA, or a write to a "
+		 "VMA without VM_WRITE), or -12 where the fault would need an anon_vma or a PTE "
+		 "table the model does not build",
+		 {{"addr", ParamKind::Address, true, "user address (page aligned)"},
+		  {"write", ParamKind::Bool, false, "a store (default: a load)"},
+		  {"value", ParamKind::Value, false, "the value stored (default: a unique value)"}}},
 		/* end access */
 		/* gup */
 		/* end gup */
@@ -90,6 +103,22 @@ const std::vector<GuardInfo> &allGuards()
 		 "after taking the PTL, recheck that the PMD still points at the same table "
 		 "(it may have been detached and freed between the lockless map and the lock)"},
 		/* access (faults) */
+		{"do_anonymous_page.pte_none_recheck", "do_anonymous_page()",
+		 "after allocating the new folio, take the PTL and recheck that the PTE is still "
+		 "none (vmf_pte_changed()); else a concurrent fault already mapped a page: back out"},
+		{"do_swap_page.swapcache_recheck", "do_swap_page()",
+		 "after locking the swapcache folio, recheck folio_test_swapcache() && folio->swap "
+		 "== entry (folio_matches_swap_entry()): it may have left the swap cache before we "
+		 "locked it"},
+		{"do_swap_page.pte_same", "do_swap_page()",
+		 "under the PTL, recheck pte_same(*pte, orig_pte): another fault may have swapped "
+		 "the entry in meanwhile"},
+		{"do_swap_page.stable_writes_drop_exclusive", "do_swap_page()",
+		 "a swapcache folio still under writeback to a SWP_STABLE_WRITES device is mapped "
+		 "without the exclusive marker (so read-only), even if the swap PTE was exclusive"},
+		{"wp_page_copy.pte_same", "wp_page_copy()",
+		 "after the copy, retake the PTL and recheck pte_same(*pte, orig_pte) before "
+		 "replacing the PTE: a concurrent fault may have replaced it already"},
 		/* end access */
 		/* gup */
 		/* end gup */

@@ -32,6 +32,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	rcuWaitFor.resize(ntasks);
 	for (std::size_t t = 0; t < ntasks; ++t) {
 		bitWait.push_back(std::make_unique<FolioBitWait>(*this));
+		swapWait.push_back(std::make_unique<SwapCacheWait>(*this));
 		cpuIpi.push_back(std::make_unique<CpuIpi>(*this, static_cast<TaskId>(t)));
 	}
 	mmapLock.reset(newLock(LockClass::MmapLock, "mm->mmap_lock"));
@@ -39,6 +40,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	swap.stableWrites = sc.swap.stableWrites;
 	swap.synchronousIo = sc.swap.synchronousIo;
 	swap.slots.resize(sc.swap.slots);
+	swapPinnedBy.assign(sc.swap.slots, kNoTask);
 
 	for (const auto &a : sc.anonVmas) {
 		AnonVma av;
@@ -126,9 +128,10 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		}
 		FolioIdx fi = newFolio(p.folio);
 		Folio &f = folios[fi];
-		/* do_anonymous_page(): folio_add_new_anon_rmap(RMAP_EXCLUSIVE) */
+		/* do_anonymous_page(): folio_add_new_anon_rmap(RMAP_EXCLUSIVE);
+		 * "exclusive": false clears PageAnonExclusive (read-only PTE) */
 		f.mapcount = 1;
-		f.pae = true;
+		f.pae = p.exclusive;
 		f.mapping = vmas[v].anonVma;
 		f.index = vmas[v].pageIndex(p.at);
 		f.content = content;
@@ -280,6 +283,22 @@ void FolioBitWait::holders(void (*emit)(void *, TaskId), void *arg) const
 {
 	if (!writeback_)
 		w_.folios[folio_].lock->holders(emit, arg);
+}
+
+bool SwapCacheWait::canProceed(AccessKind, TaskId) const
+{
+	return !w_.swap.slots[slot_].pinned;
+}
+
+std::string SwapCacheWait::describeWait(AccessKind) const
+{
+	return fmt::format("swapcache_wq: swap slot {} has SWAP_HAS_CACHE", slot_);
+}
+
+void SwapCacheWait::holders(void (*emit)(void *, TaskId), void *arg) const
+{
+	if (w_.swap.slots[slot_].pinned && w_.swapPinnedBy[slot_] != kNoTask)
+		emit(arg, w_.swapPinnedBy[slot_]);
 }
 
 bool World::holds(TaskId t, const Lock &l) const

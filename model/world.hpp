@@ -152,6 +152,9 @@ struct SwapSlot {
 	FolioIdx cache = kNone;		/* the swap cache's folio, if any */
 	std::uint64_t data = 0;		/* what the device holds */
 	bool written = false;		/* data was written out */
+	/* SWAP_HAS_CACHE without a swap cache folio: swapcache_prepare() of
+	 * the SWP_SYNCHRONOUS_IO swapin, until swapcache_clear() */
+	bool pinned = false;
 };
 
 /* The swap device (one). */
@@ -340,6 +343,20 @@ private:
 	bool writeback_ = false;
 };
 
+/* Waiting for a swap slot's SWAP_HAS_CACHE pin to go (swapcache_wq). */
+class SwapCacheWait : public SyncObject {
+public:
+	SwapCacheWait(const World &w) : w_(w) {}
+	void set(SwapIdx s) { slot_ = s; }
+	bool canProceed(AccessKind kind, TaskId task) const override;
+	std::string describeWait(AccessKind kind) const override;
+	void holders(void (*emit)(void *, TaskId), void *arg) const override;
+
+private:
+	const World &w_;
+	SwapIdx slot_ = kNone;
+};
+
 class World {
 public:
 	/* Builds the initial state; throws std::invalid_argument on nonsense the
@@ -370,6 +387,9 @@ public:
 	std::vector<std::unique_ptr<CpuIpi>> cpuIpi;		/* per CPU */
 	RcuSync rcuSync{*this};
 	std::vector<std::unique_ptr<FolioBitWait>> bitWait;	/* per task */
+	std::vector<std::unique_ptr<SwapCacheWait>> swapWait;	/* per task */
+	/* Ghost: which task holds each slot's SWAP_HAS_CACHE pin */
+	std::vector<TaskId> swapPinnedBy;
 
 	/* Ghost: GUP references taken (index = id), and the logical memory:
 	 * the last completed write to each user address (I-8). */

@@ -222,10 +222,13 @@ void loadPages(const LoadContext &ctx, const Json &list, const std::string &path
 			    ctx.boolean(*w, jsonPathMember(p, "writable"), "\"writable\"");
 		if (const Json *x = member(e, "exclusive")) {
 			std::string xp = jsonPathMember(p, "exclusive");
-			if (pg.state == PageSpec::State::Present)
-				ctx.fail(xp, "\"exclusive\" is the swap PTE's bit: only for "
-					     "\"swapcache\" or \"swapped\" pages");
 			pg.exclusive = ctx.boolean(*x, xp, "\"exclusive\"");
+			/* present: PageAnonExclusive of the page (e.g. clear after a
+			 * swapin that could not prove exclusivity) */
+			if (pg.state == PageSpec::State::Present && !pg.exclusive && pg.writable)
+				ctx.fail(xp, "a present page without PageAnonExclusive must be mapped "
+					     "read-only (\"writable\": false): a writable anon PTE needs "
+					     "PageAnonExclusive (I-5b)");
 		}
 		if (const Json *wb = member(e, "writeback")) {
 			std::string wp = jsonPathMember(p, "writeback");

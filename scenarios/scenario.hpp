@@ -44,7 +44,7 @@ struct PageSpec {
 	bool writable = true;
 	std::uint64_t content = 0;	/* the page's data; 0 = derived from the folio */
 	State state = State::Present;
-	bool exclusive = true;		/* swap PTE: pte_swp_exclusive */
+	bool exclusive = true;		/* swap PTE: pte_swp_exclusive; present: PageAnonExclusive */
 	bool writeback = false;		/* swapcache folio still under writeback */
 	/* present: a GUP reference taken before the scenario starts and held
 	 * throughout by someone outside it (a driver): "pin" (FOLL_PIN) or

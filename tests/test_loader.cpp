@@ -86,7 +86,7 @@ const BadFixture kBadFixtures[] = {
      "$.state.pages[0].state"},
     {"bad_swap_key.json", "unknown key \"stable\" in \"swap\"; allowed: slots, stable_writes, "
      "synchronous_io", 6, "$.state.swap.stable"},
-    {"exclusive_on_present.json", "\"exclusive\" is the swap PTE's bit", 6,
+    {"exclusive_on_present.json", "a present page without PageAnonExclusive must be mapped read-only", 6,
      "$.state.pages[0].exclusive"},
     {"swapped_with_folio.json", "a \"swapped\" page has no folio", 8, "$.state.pages[1].folio"},
     {"too_many_swapped.json", "2 pages start swapped out but the swap device has only 1 slots", 6,

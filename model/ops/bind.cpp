@@ -66,6 +66,18 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 		return [locks](Kernel &k) { lockSequence(k, locks); };
 	}
 	/* access (faults) */
+	if (op.op == "access") {
+		std::uint64_t addr = need(op, "addr").number;
+		const scenarios::OpArg *wr = op.arg("write");
+		const scenarios::OpArg *val = op.arg("value");
+		bool write = wr && wr->flag;
+		std::uint64_t value = val ? val->number : w.nextWriteValue++;
+		return [=](Kernel &k) {
+			std::uint64_t v = value;
+			int r = userAccess(k, addr, write, v);
+			k.world().results.push_back({k.self(), "access", r});
+		};
+	}
 	/* end access */
 	/* gup */
 	/* end gup */

@@ -18,6 +18,9 @@ int folioReferenced(Kernel &k, FolioIdx folio);
 int uffdioMove(Kernel &k, std::uint64_t dst, std::uint64_t src, std::uint64_t len);
 void lockSequence(Kernel &k, const std::vector<Lock *> &locks);
 /* access (faults) */
+/* A user load or store at addr; value is stored, or receives what was read.
+ * Returns 0, or -14 (SIGSEGV). */
+int userAccess(Kernel &k, std::uint64_t addr, bool write, std::uint64_t &value);
 /* end access */
 /* gup */
 /* end gup */
