@@ -27,6 +27,10 @@ enum class Guard : std::uint8_t {
 	/* access (faults) */
 	/* end access */
 	/* gup */
+	GupFastIrqDisable,
+	GupFastPteRecheck,
+	MunmapTlbFlushBeforeFree,
+	MunmapPgtableFreeIpiSync,
 	/* end gup */
 	/* migrate */
 	/* end migrate */

@@ -111,17 +111,17 @@ void Kernel::staleTable(TableIdx t, const char *label)
 	event(e);
 }
 
-Pte Kernel::readPte(PteRef r, const char *label)
+Pte Kernel::readPte(PteRef r, const char *label, ObjectId also)
 {
-	point(r.object(), K::Read, label, nullptr, tableObject(r.table));
+	point(r.object(), K::Read, label, nullptr, tableObject(r.table), also);
 	if (world_.tables[r.table].freed)
 		staleTable(r.table, label);
 	return world_.pte(r);
 }
 
-Pmd Kernel::readPmd(PmdIdx p, const char *label)
+Pmd Kernel::readPmd(PmdIdx p, const char *label, ObjectId also)
 {
-	point(pmdObject(p), K::Read, label);
+	point(pmdObject(p), K::Read, label, nullptr, also);
 	return world_.pmds[p].entry;
 }
 
@@ -310,9 +310,9 @@ void Kernel::refUnfreeze(FolioIdx f, int count, const char *label)
 	world_.folios[f].refcount = count;
 }
 
-bool Kernel::readPageAnonExclusive(FolioIdx f, const char *label)
+bool Kernel::readPageAnonExclusive(FolioIdx f, const char *label, ObjectId also)
 {
-	point(folioObject(f, FolioField::Pae), K::Read, label);
+	point(folioObject(f, FolioField::Pae), K::Read, label, nullptr, also);
 	return world_.folios[f].pae;
 }
 
@@ -529,6 +529,16 @@ void Kernel::flushTlbRange(std::uint64_t start, std::uint64_t end, const char *l
 	}
 }
 
+void Kernel::flushTlbRangeBroadcast(std::uint64_t start, std::uint64_t end, const char *label)
+{
+	/* INVLPGB + TLBSYNC: the hardware invalidates remote TLBs, no IPI. */
+	for (TaskId c = 0; c < world_.tlb.size(); ++c) {
+		point(mmObject(MmField::Tlb, c), K::Write, label);
+		std::erase_if(world_.tlb[c],
+			      [&](const TlbEntry &t) { return t.addr >= start && t.addr < end; });
+	}
+}
+
 void Kernel::rcuReadLock(const char *label)
 {
 	point(mmObject(MmField::Rcu), K::Read, label);
@@ -739,6 +749,18 @@ void Kernel::anonVmaPut(AnonVmaIdx a, const char *label)
 {
 	point(anonVmaObject(a, AnonVmaField::Refcount), K::ReadModifyWrite, label);
 	--world_.anonVmas[a].refcount;
+}
+
+void Kernel::anonVmaTreeRemove(AnonVmaIdx a, VmaIdx v, const char *label)
+{
+	point(anonVmaObject(a, AnonVmaField::Vmas), K::Write, label);
+	std::erase(world_.anonVmas[a].vmas, v);
+}
+
+void Kernel::detachVma(VmaIdx v, const char *label)
+{
+	point(vmaObject(v), K::Write, label);
+	world_.vmas[v].detached = true;
 }
 
 int Kernel::beginWalk(FolioIdx f, AnonVmaIdx a, const char *walker, bool heuristic,
