@@ -35,10 +35,15 @@
  * while leaving the PTEs intact (khugepaged's collapse would witness it).
  *
  * Ghost: the GUP reference is recorded (recordGupRef) in the step of the
- * last recheck that lets it through, its linearisation point: an unmap
- * that starts later forgets it (pin-unmapped allows it). A R/O pin of a
- * R/O PTE is recorded after gup_must_unshare() read PageAnonExclusive, so
- * that the refusal is not reported as a pin of a non-exclusive page.
+ * last check that lets it through, its linearisation point: the PTE
+ * recheck, or the PMD recheck when the PTE recheck is off, or for a R/O
+ * pin of a R/O PTE gup_must_unshare()'s PageAnonExclusive read (so that a
+ * refusal is not reported as a pin of a non-exclusive page). That step
+ * also declares the address's logical memory (memObject), so exploration
+ * orders it against munmap's forgetMemory(): a pin linearised before the
+ * unmap is forgiven by pin-unmapped, one linearised after it is not.
+ * Results: 1 (one page), 0 (gup_fast failed; the kernel would go on with
+ * slow GUP, which is not modelled).
  */
 #include "ops.hpp"
 
@@ -67,7 +72,8 @@ int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *refOut)
 	const int refs = pin ? kGupPinCountingBias : 1;
 	int seq = 0;
 	if (pin) {
-		seq = k.readWriteProtectSeq("gup_fast: raw_seqcount_try_begin(&mm->write_protect_seq)");
+		seq = k.readWriteProtectSeq(
+		    "gup_fast: raw_seqcount_try_begin(&mm->write_protect_seq)");
 		if (seq & 1)
 			return 0;	/* fork is write-protecting: slow GUP */
 	}
@@ -117,11 +123,13 @@ int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *refOut)
 		return putAndFail("gup_fast_pte_range: pte changed, gup_put_folio()");
 	/* gup_must_unshare(): an anon page pinned R/O must be PageAnonExclusive
 	 * (its smp_rmb() pairs with the barrier after ClearPageAnonExclusive). */
-	if (unshareCheck && !k.readPageAnonExclusive(f, "gup_must_unshare: PageAnonExclusive()", mem))
+	if (unshareCheck &&
+	    !k.readPageAnonExclusive(f, "gup_must_unshare: PageAnonExclusive()", mem))
 		return putAndFail("gup_fast_pte_range: must unshare, gup_put_folio()");
 	int ref = k.recordGupRef(f, addr, pin, write);
 	restore();
-	if (pin && k.readWriteProtectSeq("gup_fast: read_seqcount_retry(&mm->write_protect_seq)") != seq) {
+	if (pin &&
+	    k.readWriteProtectSeq("gup_fast: read_seqcount_retry(&mm->write_protect_seq)") != seq) {
 		k.folioPut(f, refs, "gup_fast_unpin_user_pages: gup_put_folio()");
 		k.releaseGupRef(ref);	/* in the put's step: the checker sees both */
 		return 0;
@@ -153,7 +161,8 @@ long unpinAll(Kernel &k)
 		const GupRef &g = k.world().gupRefs[*it];
 		FolioIdx f = g.folio;
 		if (g.pin)
-			k.folioPut(f, kGupPinCountingBias, "unpin_user_page: gup_put_folio(FOLL_PIN)");
+			k.folioPut(f, kGupPinCountingBias,
+				   "unpin_user_page: gup_put_folio(FOLL_PIN)");
 		else
 			k.folioPut(f, 1, "put_page: folio_put()");
 		/* Ghost, in the put's step: the checker sees the reference gone

@@ -28,7 +28,9 @@
  *             tlb_batch_pages_flush(): free_pages_and_swap_cache()
  *     mmap_read_unlock()
  *
- * Configuration: x86, which selects MMU_GATHER_RCU_TABLE_FREE. Tables are
+ * Configuration: x86 with MMU_GATHER_RCU_TABLE_FREE (selected for paravirt
+ * and, as far as I know, unconditionally since the INVLPGB work of v6.15;
+ * not re-verified against arch/x86/Kconfig here). Tables are
  * freed by RCU: the model runs the callback synchronously after the grace
  * period, and an RCU-sched grace period waits for every CPU with IRQs off,
  * exactly like tlb_remove_table_sync_one(), so it is modelled by ipiSync().
@@ -65,8 +67,8 @@ constexpr long kEINVAL = -22;
 void tlbFlush(Kernel &k, std::uint64_t start, std::uint64_t end, bool broadcast)
 {
 	if (broadcast)
-		k.flushTlbRangeBroadcast(start, end,
-					 "tlb_flush_mmu_tlbonly: flush_tlb_range() (INVLPGB, no IPI)");
+		k.flushTlbRangeBroadcast(
+		    start, end, "tlb_flush_mmu_tlbonly: flush_tlb_range() (INVLPGB, no IPI)");
 	else
 		k.flushTlbRange(start, end, "tlb_flush_mmu_tlbonly: flush_tlb_range()");
 }
@@ -113,14 +115,18 @@ long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len, bool tlbBroadcast)
 				continue;
 			if (pte.present()) {
 				k.writePte(r, Pte{}, "zap_present_ptes: ptep_get_and_clear_full()");
-				k.addMapcount(pte.folio, -1, "zap_present_folio_ptes: folio_remove_rmap_ptes()");
+				k.addMapcount(pte.folio, -1,
+					      "zap_present_folio_ptes: folio_remove_rmap_ptes()");
 				pages.push_back(pte.folio);	/* tlb_remove_page() */
 			} else if (pte.isSwap()) {
-				k.writePte(r, Pte{}, "zap_nonpresent_ptes: clear_not_present_full_ptes()");
-				k.swapFree(pte.swap, "zap_nonpresent_ptes: free_swap_and_cache_nr()");
+				k.writePte(r, Pte{},
+					   "zap_nonpresent_ptes: clear_not_present_full_ptes()");
+				k.swapFree(pte.swap,
+					   "zap_nonpresent_ptes: free_swap_and_cache_nr()");
 			} else {
 				/* migration entry: no mapcount, no reference */
-				k.writePte(r, Pte{}, "zap_nonpresent_ptes: clear_not_present_full_ptes()");
+				k.writePte(r, Pte{},
+					   "zap_nonpresent_ptes: clear_not_present_full_ptes()");
 			}
 		}
 		k.unlock(w.ptl(first), "zap_pte_range: pte_unmap_unlock()");
@@ -130,10 +136,12 @@ long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len, bool tlbBroadcast)
 	if (vma.anonVma != kNone) {
 		Lock &root = w.rootRwsem(vma.anonVma);
 		k.lock(root, "unlink_anon_vmas: anon_vma_lock_write()");
-		k.anonVmaTreeRemove(vma.anonVma, v, "unlink_anon_vmas: anon_vma_interval_tree_remove()");
+		k.anonVmaTreeRemove(vma.anonVma, v,
+				    "unlink_anon_vmas: anon_vma_interval_tree_remove()");
 		AnonVmaIdx r = w.anonVmas[vma.anonVma].root;
 		if (r != vma.anonVma)
-			k.anonVmaTreeRemove(r, v, "unlink_anon_vmas: anon_vma_interval_tree_remove(root)");
+			k.anonVmaTreeRemove(
+			    r, v, "unlink_anon_vmas: anon_vma_interval_tree_remove(root)");
 		k.unlock(root, "unlink_anon_vmas: anon_vma_unlock_write()");
 	}
 	for (std::uint64_t b = addr & ~(kPmdSize - 1); b < end; b += kPmdSize) {
@@ -156,7 +164,8 @@ long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len, bool tlbBroadcast)
 	for (TableIdx t : tables) {
 		/* tlb_table_flush() -> tlb_remove_table_free(): call_rcu() */
 		if (k.guard(Guard::MunmapPgtableFreeIpiSync))
-			k.ipiSync("tlb_remove_table_rcu: RCU-sched grace period (waits for IRQs-off CPUs)");
+			k.ipiSync("tlb_remove_table_rcu: RCU-sched grace period (waits for "
+				  "IRQs-off CPUs)");
 		k.freeTable(t, "tlb_remove_table_rcu: __tlb_remove_table()");
 	}
 	for (FolioIdx f : pages)

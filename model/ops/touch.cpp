@@ -14,7 +14,8 @@ long userTouch(Kernel &k, std::uint64_t addr, bool write, std::uint64_t value)
 {
 	constexpr long kEFAULT = -14;
 	if (k.tlbAccess(addr, write, value, write ? "user store: TLB hit" : "user load: TLB hit") ||
-	    k.hwWalk(addr, write, value, write ? "user store: page-table walk" : "user load: page-table walk"))
+	    k.hwWalk(addr, write, value,
+		     write ? "user store: page-table walk" : "user load: page-table walk"))
 		return write ? 0 : static_cast<long>(value);
 	return kEFAULT;	/* a page fault: not handled by this op */
 }
