@@ -250,3 +250,27 @@ TEST_CASE("touch: a user store fills the TLB; munmap flushes it", "[gup][sequent
 	CHECK(w.results.at(3).value == -14); /* unmapped: a fault, -EFAULT here */
 	CHECK(w.tlb.at(0).empty());
 }
+
+TEST_CASE("munmap of a VMA across a PMD boundary zaps and frees both tables", "[gup][sequential]")
+{
+	scenarios::Scenario s;
+	s.name = "gup-two-pmds";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"v", 0x1ff000, 2, "A", {}}};
+	scenarios::PageSpec a, b;
+	a.at = 0x1ff000;
+	a.folio = "F";
+	b.at = 0x200000;
+	b.folio = "G";
+	s.pages = {a, b};
+	s.threads = {{"t", {op("munmap", {num("addr", 0x1ff000), num("len", 2 * 4096)})}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	REQUIRE(w.tables.size() == 2);
+	CHECK(w.tables[0].freed);
+	CHECK(w.tables[1].freed);
+	CHECK(w.folios.at(0).freed);
+	CHECK(w.folios.at(1).freed);
+}

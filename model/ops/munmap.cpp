@@ -106,9 +106,13 @@ long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len, bool tlbBroadcast)
 	/* unmap_vmas() -> zap_pte_range(): PTEs into the mmu_gather */
 	std::vector<FolioIdx> pages;	/* tlb->local batch (tlb_remove_page) */
 	std::vector<TableIdx> tables;	/* tlb->batch of tables (tlb_remove_table) */
-	PteRef first = k.pteOffsetMapLock(addr, "zap_pte_range: pte_offset_map_lock()");
-	if (first.table != kNone) {
-		for (std::uint64_t a = addr; a < end; a += kPageSize) {
+	/* zap_pmd_range(): one zap_pte_range() per PMD the range touches */
+	for (std::uint64_t lo = addr; lo < end; lo = (lo & ~(kPmdSize - 1)) + kPmdSize) {
+		const std::uint64_t hi = std::min(end, (lo & ~(kPmdSize - 1)) + kPmdSize);
+		PteRef first = k.pteOffsetMapLock(lo, "zap_pte_range: pte_offset_map_lock()");
+		if (first.table == kNone)
+			continue;
+		for (std::uint64_t a = lo; a < hi; a += kPageSize) {
 			PteRef r = w.pteIn(first.table, a);
 			Pte pte = k.readPte(r, "zap_pte_range: ptep_get()");
 			if (pte.none())
