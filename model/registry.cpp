@@ -119,7 +119,9 @@ const std::vector<GuardInfo> &allGuards()
 		 "table cannot be freed under the walker"},
 		{"gup_fast.pte_recheck", "gup_fast_pte_range()",
 		 "after grabbing the folio, recheck pte_val(pte) == pte_val(ptep_get(ptep)) and "
-		 "gup_put_folio() + fail if the PTE changed (a concurrent unmap cleared it)"},
+		 "gup_put_folio() + fail if the PTE changed: with writers that clear the PTE and then "
+		 "check folio_maybe_dma_pinned() (move_present_pte, try_to_migrate_one) it forms a "
+		 "store-buffer pattern, one side always sees the other"},
 		{"munmap.tlb_flush_before_free", "tlb_flush_mmu()",
 		 "tlb_flush_mmu_tlbonly() before tlb_flush_mmu_free(): no CPU may still translate "
 		 "to a folio or table when it goes back to the allocator"},

@@ -42,6 +42,11 @@
  * also declares the address's logical memory (memObject), so exploration
  * orders it against munmap's forgetMemory(): a pin linearised before the
  * unmap is forgiven by pin-unmapped, one linearised after it is not.
+ * With gup_fast.pte_recheck off the pin is recorded at the PMD recheck, so
+ * a grab that came before a concurrent munmap's zap is reported too; the
+ * harm the recheck prevents against munmap (the folio freed and reused
+ * between the PTE read and the grab) needs folio reuse, which the model
+ * does not have. Its witness is UFFDIO_MOVE (gup-pte-recheck-off.json).
  * Results: 1 (one page), 0 (gup_fast failed; the kernel would go on with
  * slow GUP, which is not modelled).
  */
