@@ -32,6 +32,10 @@ enum class Guard : std::uint8_t {
 	WpPageCopyPteSame,
 	/* end access */
 	/* gup */
+	GupFastIrqDisable,
+	GupFastPteRecheck,
+	MunmapTlbFlushBeforeFree,
+	MunmapPgtableFreeIpiSync,
 	/* end gup */
 	/* migrate */
 	MigrateExpectedRefcount,

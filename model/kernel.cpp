@@ -111,17 +111,17 @@ void Kernel::staleTable(TableIdx t, const char *label)
 	event(e);
 }
 
-Pte Kernel::readPte(PteRef r, const char *label)
+Pte Kernel::readPte(PteRef r, const char *label, ObjectId also)
 {
-	point(r.object(), K::Read, label, nullptr, tableObject(r.table));
+	point(r.object(), K::Read, label, nullptr, tableObject(r.table), also);
 	if (world_.tables[r.table].freed)
 		staleTable(r.table, label);
 	return world_.pte(r);
 }
 
-Pmd Kernel::readPmd(PmdIdx p, const char *label)
+Pmd Kernel::readPmd(PmdIdx p, const char *label, ObjectId also)
 {
-	point(pmdObject(p), K::Read, label);
+	point(pmdObject(p), K::Read, label, nullptr, also);
 	return world_.pmds[p].entry;
 }
 
@@ -336,9 +336,9 @@ void Kernel::freeFrozenFolio(FolioIdx f, const char *label)
 	event(e);
 }
 
-bool Kernel::readPageAnonExclusive(FolioIdx f, const char *label)
+bool Kernel::readPageAnonExclusive(FolioIdx f, const char *label, ObjectId also)
 {
-	point(folioObject(f, FolioField::Pae), K::Read, label);
+	point(folioObject(f, FolioField::Pae), K::Read, label, nullptr, also);
 	return world_.folios[f].pae;
 }
 
@@ -606,6 +606,10 @@ void Kernel::flushTlbRange(std::uint64_t start, std::uint64_t end, const char *l
 {
 	/* flush_tlb_mm_range(): the local flush, then an IPI each CPU answers
 	 * when its IRQs are on; the initiator waits for all of them. */
+	if (world_.tlbBroadcast) {
+		flushTlbRangeBroadcast(start, end, label);
+		return;
+	}
 	for (TaskId c = 0; c < world_.tlb.size(); ++c) {
 		if (c == self())
 			point(mmObject(MmField::Tlb, c), K::Write, label);
@@ -614,6 +618,16 @@ void Kernel::flushTlbRange(std::uint64_t start, std::uint64_t end, const char *l
 			      mmObject(MmField::Irq, c));
 		auto &entries = world_.tlb[c];
 		std::erase_if(entries, [&](const TlbEntry &t) { return t.addr >= start && t.addr < end; });
+	}
+}
+
+void Kernel::flushTlbRangeBroadcast(std::uint64_t start, std::uint64_t end, const char *label)
+{
+	/* INVLPGB + TLBSYNC: the hardware invalidates remote TLBs, no IPI. */
+	for (TaskId c = 0; c < world_.tlb.size(); ++c) {
+		point(mmObject(MmField::Tlb, c), K::Write, label);
+		std::erase_if(world_.tlb[c],
+			      [&](const TlbEntry &t) { return t.addr >= start && t.addr < end; });
 	}
 }
 
@@ -833,6 +847,18 @@ void Kernel::anonVmaPut(AnonVmaIdx a, const char *label)
 {
 	point(anonVmaObject(a, AnonVmaField::Refcount), K::ReadModifyWrite, label);
 	--world_.anonVmas[a].refcount;
+}
+
+void Kernel::anonVmaTreeRemove(AnonVmaIdx a, VmaIdx v, const char *label)
+{
+	point(anonVmaObject(a, AnonVmaField::Vmas), K::Write, label);
+	std::erase(world_.anonVmas[a].vmas, v);
+}
+
+void Kernel::detachVma(VmaIdx v, const char *label)
+{
+	point(vmaObject(v), K::Write, label);
+	world_.vmas[v].detached = true;
 }
 
 int Kernel::beginWalk(FolioIdx f, AnonVmaIdx a, const char *walker, bool heuristic,

@@ -31,11 +31,14 @@ public:
 	void unlockShared(Lock &l, const char *label);
 
 	/* Page tables. */
-	Pte readPte(PteRef r, const char *label);
+	/* `also`: one more object the step is declared to read, for a step
+	 * that is also a ghost linearisation point (GUP-fast records its pin
+	 * in its last recheck: memObject(addr), ordered against forgetMemory). */
+	Pte readPte(PteRef r, const char *label, ObjectId also = kNoObject);
 	/* set_pte_at(), or ptep_get_and_clear() using the returned old value */
 	Pte writePte(PteRef r, const Pte &v, const char *label);
 	/* pmdp_get_lockless() / pmdp_get() */
-	Pmd readPmd(PmdIdx p, const char *label);
+	Pmd readPmd(PmdIdx p, const char *label, ObjectId also = kNoObject);
 	/* set_pmd_at(), pmd_clear(), pmd_populate(); under the PMD lock */
 	void writePmd(PmdIdx p, const Pmd &v, const char *label);
 	/*
@@ -69,7 +72,7 @@ public:
 	/* free_unref_folios(): a folio whose refcount was frozen to 0
 	 * (__remove_mapping) goes back to the allocator (FolioFreed). */
 	void freeFrozenFolio(FolioIdx f, const char *label);
-	bool readPageAnonExclusive(FolioIdx f, const char *label);
+	bool readPageAnonExclusive(FolioIdx f, const char *label, ObjectId also = kNoObject);
 	void writePageAnonExclusive(FolioIdx f, bool pae, const char *label);
 	/* PG_swapcache, PG_writeback, PG_dirty, PG_lru and folio->swap */
 	enum class Flag : std::uint8_t { Swapcache, Writeback, Dirty, Lru };
@@ -131,6 +134,11 @@ public:
 	void ipiSync(const char *label);
 	/* flush_tlb_range(): IPI every CPU, drop its entries in [start, end) */
 	void flushTlbRange(std::uint64_t start, std::uint64_t end, const char *label);
+	/* flush_tlb_range() on x86 with INVLPGB broadcast invalidation (or a
+	 * paravirt flush that skips preempted vCPUs): every CPU's entries in
+	 * [start, end) are dropped without an IPI, so it does not wait for
+	 * CPUs with IRQs off. */
+	void flushTlbRangeBroadcast(std::uint64_t start, std::uint64_t end, const char *label);
 	void rcuReadLock(const char *label);
 	void rcuReadUnlock(const char *label);
 	void synchronizeRcu(const char *label);
@@ -167,6 +175,13 @@ public:
 	std::vector<VmaIdx> readAnonVmaTree(AnonVmaIdx a, const char *label);
 	bool anonVmaTryGet(AnonVmaIdx a, const char *label);	/* atomic_inc_not_zero */
 	void anonVmaPut(AnonVmaIdx a, const char *label);
+	/* anon_vma_interval_tree_remove(): take VMA v off a's tree (under the
+	 * root rwsem for write, unlink_anon_vmas()). */
+	void anonVmaTreeRemove(AnonVmaIdx a, VmaIdx v, const char *label);
+
+	/* VMAs. vma_mark_detached() + vma_iter_clear_gfp(): v leaves the mm's
+	 * VMA tree (munmap); find_vma() no longer returns it. */
+	void detachVma(VmaIdx v, const char *label);
 
 	/*
 	 * Ghost: rmap walk bracketing. beginWalk is the walk's first real step,

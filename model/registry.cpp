@@ -41,6 +41,47 @@ const std::vector<OpInfo> &allOps()
 		  {"value", ParamKind::Value, false, "the value stored (default: a unique value)"}}},
 		/* end access */
 		/* gup */
+		{"gup_fast",
+		 "get_user_pages_fast / pin_user_pages_fast -> gup_fast -> gup_fast_pmd_range -> "
+		 "gup_fast_pte_range, try_grab_folio_fast, gup_put_folio, gup_must_unshare (mm/gup.c)",
+		 "lockless GUP of one small anon page with IRQs off: PMD and PTE read, grab a "
+		 "reference (FOLL_GET) or a pin (FOLL_PIN: +GUP_PIN_COUNTING_BIAS), recheck PMD and PTE; "
+		 "result 1 page or 0 (the slow-GUP fallback is not modelled)",
+		 {{"addr", ParamKind::Address, true, "user address (page aligned)"},
+		  {"write", ParamKind::Bool, false, "FOLL_WRITE: needs a writable PTE"},
+		  {"pin", ParamKind::Bool, false,
+		   "FOLL_PIN (pin_user_pages_fast); default true; false: FOLL_GET (get_user_pages_fast)"}}},
+		{"dma_write",
+		 "a device writing through the pages GUP returned (no TLB, no page table)",
+		 "DMA store into the folio of the task's most recent held GUP reference (taken with "
+		 "FOLL_WRITE); -EINVAL if there is none",
+		 {{"value", ParamKind::Value, false, "data stored; default a unique value"}}},
+		{"dma_read",
+		 "a device reading through the pages GUP returned",
+		 "DMA load from the folio of the task's most recent held GUP reference; the oracle "
+		 "checks the value (lost-write); -EINVAL if there is none",
+		 {}},
+		{"unpin",
+		 "unpin_user_page -> gup_put_folio(FOLL_PIN) / put_page (FOLL_GET) (mm/gup.c)",
+		 "drop every GUP reference the task holds, newest first; -EINVAL if it holds none",
+		 {}},
+		{"munmap",
+		 "__vm_munmap -> do_vmi_munmap -> do_vmi_align_munmap / vms_gather_munmap_vmas, "
+		 "vms_complete_munmap_vmas -> unmap_region: unmap_vmas -> zap_pte_range, "
+		 "free_pgtables -> unlink_anon_vmas, free_pte_range, tlb_finish_mmu -> tlb_flush_mmu "
+		 "(mm/vma.c, mm/memory.c, mm/mmu_gather.c; x86, MMU_GATHER_RCU_TABLE_FREE)",
+		 "unmap one whole VMA: zap its PTEs under the PTL into an mmu_gather, unlink it from "
+		 "its anon_vma, clear the PMD if no VMA is left in its range, then flush the TLB, "
+		 "free the tables after an RCU-sched grace period and free the folios",
+		 {{"addr", ParamKind::Address, true, "start of the VMA"},
+		  {"len", ParamKind::Length, true, "the VMA's length (partial unmaps are not modelled)"}}},
+		{"touch",
+		 "a user load/store instruction: TLB lookup, else the hardware page-table walk",
+		 "minimal user access without fault handling (for TLB witnesses): TLB hit or "
+		 "hardware walk of a present PTE, else -EFAULT",
+		 {{"addr", ParamKind::Address, true, "user address"},
+		  {"write", ParamKind::Bool, false, "a store (else a load)"},
+		  {"value", ParamKind::Value, false, "data stored; default a unique value"}}},
 		/* end gup */
 		/* migrate */
 		{"migrate",
@@ -121,6 +162,22 @@ const std::vector<GuardInfo> &allGuards()
 		 "replacing the PTE: a concurrent fault may have replaced it already"},
 		/* end access */
 		/* gup */
+		{"gup_fast.irq_disable", "gup_fast()",
+		 "local_irq_save() around the lockless walk: the table-freeing side's IPI "
+		 "(tlb_remove_table_sync_one) or RCU-sched grace period waits it out, so the PTE "
+		 "table cannot be freed under the walker"},
+		{"gup_fast.pte_recheck", "gup_fast_pte_range()",
+		 "after grabbing the folio, recheck pte_val(pte) == pte_val(ptep_get(ptep)) and "
+		 "gup_put_folio() + fail if the PTE changed: with writers that clear the PTE and then "
+		 "check folio_maybe_dma_pinned() (move_present_pte, try_to_migrate_one) it forms a "
+		 "store-buffer pattern, one side always sees the other"},
+		{"munmap.tlb_flush_before_free", "tlb_flush_mmu()",
+		 "tlb_flush_mmu_tlbonly() before tlb_flush_mmu_free(): no CPU may still translate "
+		 "to a folio or table when it goes back to the allocator"},
+		{"munmap.pgtable_free_ipi_sync", "tlb_remove_table() / tlb_table_flush()",
+		 "with MMU_GATHER_RCU_TABLE_FREE the table is freed after an RCU-sched grace period "
+		 "(tlb_remove_table_rcu) or tlb_remove_table_sync_one(), which waits for every CPU "
+		 "with IRQs off (GUP-fast)"},
 		/* end gup */
 		/* migrate */
 		{"migrate.expected_refcount", "__migrate_folio()",

@@ -37,6 +37,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	}
 	mmapLock.reset(newLock(LockClass::MmapLock, "mm->mmap_lock"));
 	pmdLock.reset(newLock(LockClass::PmdLock, "mm->page_table_lock"));
+	tlbBroadcast = sc.tlbBroadcast;
 	swap.stableWrites = sc.swap.stableWrites;
 	swap.synchronousIo = sc.swap.synchronousIo;
 	swap.slots.resize(sc.swap.slots);

@@ -376,6 +376,7 @@ public:
 	std::unique_ptr<Lock> pmdLock;		/* pmd_lockptr(): mm->page_table_lock */
 	SwapDevice swap;
 	int writeProtectSeq = 0;		/* mm->write_protect_seq (fork) */
+	bool tlbBroadcast = false;		/* flushes need no IPI (INVLPGB) */
 
 	/* Per CPU (one CPU per task). */
 	std::vector<std::vector<TlbEntry>> tlb;

@@ -293,7 +293,17 @@ void loadState(const LoadContext &ctx, const Json &state, Scenario &out)
 {
 	const std::string path = "$.state";
 	ctx.object(state, path, "\"state\"");
-	ctx.checkKeys(state, path, {"anon_vmas", "vmas", "pages", "swap"}, "\"state\"");
+	ctx.checkKeys(state, path, {"anon_vmas", "vmas", "pages", "swap", "tlb_flush"}, "\"state\"");
+	if (const Json *t = member(state, "tlb_flush")) {
+		std::string tp = jsonPathMember(path, "tlb_flush");
+		std::string v = ctx.string(*t, tp, "\"tlb_flush\"");
+		if (v != "ipi" && v != "broadcast")
+			ctx.fail(tp, fmt::format("unknown TLB flush \"{}\"; allowed: ipi (the default: "
+						 "flush IPIs wait for IRQs-off sections), broadcast "
+						 "(INVLPGB or a paravirt flush: no IPI)",
+						 v));
+		out.tlbBroadcast = v == "broadcast";
+	}
 	/* Each part refers only to the ones before it. */
 	if (const Json *a = member(state, "anon_vmas"))
 		loadAnonVmas(ctx, *a, jsonPathMember(path, "anon_vmas"), out);

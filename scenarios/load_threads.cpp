@@ -173,6 +173,19 @@ void checkUffdioMove(const LoadContext &ctx, const std::string &p, const OpSpec 
 					hex(src), hex(src + len), hex(dst), hex(dst + len)));
 }
 
+/* gup */
+/* munmap: the model unmaps whole VMAs only (no split_vma()). */
+void checkMunmap(const LoadContext &ctx, const std::string &p, const OpSpec &op, const Scenario &s)
+{
+	std::uint64_t addr = op.arg("addr")->number, len = op.arg("len")->number;
+	const VmaSpec &v = rangeVma(ctx, jsonPathMember(p, "addr"), "munmap", addr, len, s);
+	if (v.start != addr || v.end() != addr + len)
+		ctx.fail(p, fmt::format("munmap of [{}, {}) is a partial unmap of VMA \"{}\" [{}, {}); "
+					"the model unmaps whole VMAs only (split_vma() is not modelled)",
+					hex(addr), hex(addr + len), v.name, hex(v.start), hex(v.end())));
+}
+/* end gup */
+
 OpSpec loadOp(const LoadContext &ctx, const Json &e, const std::string &p, const Scenario &s)
 {
 	ctx.object(e, p, "an op");
@@ -208,6 +221,10 @@ OpSpec loadOp(const LoadContext &ctx, const Json &e, const std::string &p, const
 						pi.name, pi.doc));
 	if (op.op == "uffdio_move")
 		checkUffdioMove(ctx, p, op, s);
+	/* gup */
+	if (op.op == "munmap")
+		checkMunmap(ctx, p, op, s);
+	/* end gup */
 	return op;
 }
 

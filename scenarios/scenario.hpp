@@ -110,6 +110,9 @@ struct Scenario {
 	std::vector<VmaSpec> vmas;
 	std::vector<PageSpec> pages;
 	SwapSpec swap;
+	/* How TLB flushes reach other CPUs: false = IPIs (answered only with
+	 * IRQs on), true = a broadcast invalidation (INVLPGB, paravirt) */
+	bool tlbBroadcast = false;
 	std::vector<ThreadSpec> threads;
 	std::string preset;			/* empty: none */
 	std::vector<std::string> guardsOff;	/* in addition to the preset's */

@@ -80,6 +80,49 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 	}
 	/* end access */
 	/* gup */
+	if (op.op == "gup_fast") {
+		std::uint64_t addr = need(op, "addr").number;
+		const scenarios::OpArg *wr = op.arg("write"), *pin = op.arg("pin");
+		bool write = wr && wr->flag;
+		bool foll_pin = pin ? pin->flag : true;	/* FOLL_PIN unless "pin": false */
+		return [=](Kernel &k) {
+			int r = gupFast(k, addr, write, foll_pin);
+			k.world().results.push_back({k.self(), "gup_fast", r});
+		};
+	}
+	if (op.op == "dma_write" || op.op == "dma_read") {
+		bool write = op.op == "dma_write";
+		const scenarios::OpArg *v = op.arg("value");
+		std::uint64_t value = v ? v->number : write ? w.nextWriteValue++ : 0;
+		const char *name = write ? "dma_write" : "dma_read";
+		return [=](Kernel &k) {
+			long r = dmaAccessOp(k, write, value);
+			k.world().results.push_back({k.self(), name, r});
+		};
+	}
+	if (op.op == "unpin") {
+		return [](Kernel &k) {
+			long r = unpinAll(k);
+			k.world().results.push_back({k.self(), "unpin", r});
+		};
+	}
+	if (op.op == "munmap") {
+		std::uint64_t addr = need(op, "addr").number, len = need(op, "len").number;
+		return [=](Kernel &k) {
+			long r = munmap(k, addr, len);
+			k.world().results.push_back({k.self(), "munmap", r});
+		};
+	}
+	if (op.op == "touch") {
+		std::uint64_t addr = need(op, "addr").number;
+		const scenarios::OpArg *wr = op.arg("write"), *v = op.arg("value");
+		bool write = wr && wr->flag;
+		std::uint64_t value = v ? v->number : write ? w.nextWriteValue++ : 0;
+		return [=](Kernel &k) {
+			long r = userTouch(k, addr, write, value);
+			k.world().results.push_back({k.self(), "touch", r});
+		};
+	}
 	/* end gup */
 	/* migrate */
 	if (op.op == "migrate") {

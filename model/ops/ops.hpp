@@ -23,6 +23,16 @@ void lockSequence(Kernel &k, const std::vector<Lock *> &locks);
 int userAccess(Kernel &k, std::uint64_t addr, bool write, std::uint64_t &value);
 /* end access */
 /* gup */
+/* gup.cpp: 1 page pinned (result id in *ref) or 0 (slow GUP fallback not modelled) */
+int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *ref = nullptr);
+/* DMA through the task's most recent held GUP reference; -EINVAL without one */
+long dmaAccessOp(Kernel &k, bool write, std::uint64_t value);
+/* unpin_user_page() / put_page() of every GUP reference the task holds */
+long unpinAll(Kernel &k);
+/* munmap.cpp */
+long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len);
+/* touch.cpp: a user load/store without fault handling */
+long userTouch(Kernel &k, std::uint64_t addr, bool write, std::uint64_t value);
 /* end gup */
 /* migrate */
 /* migrate_pages() of one isolated small anon folio: 0, -EAGAIN or -EBUSY */
