@@ -75,13 +75,6 @@ const std::vector<OpInfo> &allOps()
 		 "free the tables after an RCU-sched grace period and free the folios",
 		 {{"addr", ParamKind::Address, true, "start of the VMA"},
 		  {"len", ParamKind::Length, true, "the VMA's length (partial unmaps are not modelled)"}}},
-		{"touch",
-		 "a user load/store instruction: TLB lookup, else the hardware page-table walk",
-		 "minimal user access without fault handling (for TLB witnesses): TLB hit or "
-		 "hardware walk of a present PTE, else -EFAULT",
-		 {{"addr", ParamKind::Address, true, "user address"},
-		  {"write", ParamKind::Bool, false, "a store (else a load)"},
-		  {"value", ParamKind::Value, false, "data stored; default a unique value"}}},
 		/* end gup */
 		/* migrate */
 		{"migrate",

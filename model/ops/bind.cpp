@@ -113,16 +113,6 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 			k.world().results.push_back({k.self(), "munmap", r});
 		};
 	}
-	if (op.op == "touch") {
-		std::uint64_t addr = need(op, "addr").number;
-		const scenarios::OpArg *wr = op.arg("write"), *v = op.arg("value");
-		bool write = wr && wr->flag;
-		std::uint64_t value = v ? v->number : write ? w.nextWriteValue++ : 0;
-		return [=](Kernel &k) {
-			long r = userTouch(k, addr, write, value);
-			k.world().results.push_back({k.self(), "touch", r});
-		};
-	}
 	/* end gup */
 	/* migrate */
 	if (op.op == "migrate") {

@@ -31,8 +31,6 @@ long dmaAccessOp(Kernel &k, bool write, std::uint64_t value);
 long unpinAll(Kernel &k);
 /* munmap.cpp */
 long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len);
-/* touch.cpp: a user load/store without fault handling */
-long userTouch(Kernel &k, std::uint64_t addr, bool write, std::uint64_t value);
 /* end gup */
 /* migrate */
 /* migrate_pages() of one isolated small anon folio: 0, -EAGAIN or -EBUSY */
