@@ -58,8 +58,8 @@ const std::vector<InvariantInfo> &allInvariants()
 		 "PageAnonExclusive anon pages, and a pinned page stays PageAnonExclusive while the "
 		 "pin is held (I-5e)"},
 		{"pin-unmapped", "I-6",
-		 "when every operation is done, each pin still held maps its folio at the pinned "
-		 "address, unless the user unmapped that address"},
+		 "when every operation is done, each FOLL_PIN pin still held maps its folio at the "
+		 "pinned address, unless the user unmapped that address"},
 		{"folio-use-after-free", "I-7a, I-7d",
 		 "a folio is freed only when no present PTE, migration entry, CPU TLB entry or GUP "
 		 "reference reaches it"},

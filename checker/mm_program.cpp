@@ -685,7 +685,10 @@ void MmProgram::checkEndState(Execution &exec)
 		if (g.released)
 			continue;
 		gupRefs[g.folio] += g.pin ? kGupPinCountingBias : 1;
-		if (w.gupRefRemapped[i])
+		/* I-6 is FOLL_PIN's promise; a FOLL_GET reference may legitimately
+		 * outlive the mapping (reclaim unmaps such folios, and
+		 * __remove_mapping's freeze keeps them in the swap cache). */
+		if (!g.pin || w.gupRefRemapped[i])
 			continue;
 		PteRef r = w.pteFor(g.addr);
 		if (r.table != kNone && w.pte(r).mapsFolio(g.folio))

@@ -202,7 +202,11 @@ TEST_CASE("migrate guards: each one is needed", "[model][migrate]")
 	auto get = migrateOne();
 	get.pages[0].gup = "get";
 	CHECK_FALSE(check(get).harmful.has_value());
-	CHECK(harmful(check(get, {"migrate.expected_refcount"}), "pin-unmapped"));
+	/* Without the check the copy goes ahead; a FOLL_GET reference promises
+	 * no mapping (I-6 is FOLL_PIN's), so the harm shows only when the holder
+	 * writes through it: scenarios/library/migrate-expected_refcount-off.json
+	 * (a DMA write lost in the old folio). */
+	CHECK_FALSE(check(get, {"migrate.expected_refcount"}).harmful.has_value());
 
 	/* A pin: without the share check, PageAnonExclusive is cleared under it. */
 	auto pin = migrateOne();
