@@ -912,15 +912,17 @@ void Kernel::moveMemory(std::uint64_t from, std::uint64_t to, std::uint64_t len,
 {
 	for (std::uint64_t off = 0; off < len; off += kPageSize) {
 		point(memObject(from + off), K::Write, label, nullptr, memObject(to + off));
+		/* A write already remembered at the new address went through the
+		 * moved mapping (nothing else was mapped there): it is newer. */
 		auto it = world_.memory.find(from + off);
-		world_.memory.erase(to + off);
 		if (it != world_.memory.end()) {
-			world_.memory[to + off] = it->second;
-			world_.memory.erase(from + off);
+			world_.memory.emplace(to + off, it->second);
+			world_.memory.erase(it);
 		}
-		for (std::size_t i = 0; i < world_.gupRefs.size(); ++i)
-			if (world_.gupRefs[i].addr == from + off)
-				world_.gupRefRemapped[i] = true;
+		/* A GUP reference follows the page: the user sees it at `to` now. */
+		for (GupRef &g : world_.gupRefs)
+			if (g.addr == from + off)
+				g.addr = to + off;
 	}
 }
 

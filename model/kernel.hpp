@@ -198,7 +198,8 @@ public:
 	 * right), which is where the rmap walk visits it. */
 	void anonVmaTreeInsert(AnonVmaIdx a, VmaIdx v, const char *label);
 	/* Ghost: the user's data at [from, from + len) is now at [to, to + len)
-	 * (mremap moved the mapping); the old addresses owe nothing. */
+	 * (mremap moved the mapping); the old addresses owe nothing, and GUP
+	 * references taken at `from` now stand for `to`. */
 	void moveMemory(std::uint64_t from, std::uint64_t to, std::uint64_t len, const char *label);
 
 	/*
