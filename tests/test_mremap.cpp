@@ -11,7 +11,8 @@
 
 using namespace mmrace;
 
-namespace {
+namespace
+{
 
 scenarios::OpArg num(const char *name, std::uint64_t v)
 {
@@ -42,11 +43,11 @@ scenarios::OpSpec op(const char *name, std::vector<scenarios::OpArg> args = {})
 	return {name, std::move(args)};
 }
 
-scenarios::OpSpec mremapOp(std::uint64_t old, std::uint64_t len, std::uint64_t to, bool fixed = true,
-			   bool allocFails = false)
+scenarios::OpSpec mremapOp(std::uint64_t old, std::uint64_t len, std::uint64_t to,
+			   bool fixed = true, bool allocFails = false)
 {
-	std::vector<scenarios::OpArg> a = {num("old", old), num("old_len", len), num("new_len", len),
-					   flag("maymove", true)};
+	std::vector<scenarios::OpArg> a = {num("old", old), num("old_len", len),
+					   num("new_len", len), flag("maymove", true)};
 	if (fixed) {
 		a.push_back(flag("fixed", true));
 		a.push_back(num("new_addr", to));
@@ -96,9 +97,10 @@ TEST_CASE("mremap FIXED moves the PTEs, the VMA and the data; rmap still finds t
 	s.anonVmas = {{"A", "A"}};
 	s.vmas = {{"v", 0x100000, 2, "A", {}}};
 	s.pages = {page(0x100000, "F"), page(0x101000, "G")};
-	s.threads = {{"t",
-		      {mremapOp(0x100000, 0x2000, 0x303000), op("folio_referenced", {text("folio", "F")}),
-		       op("folio_referenced", {text("folio", "G")})}}};
+	s.threads = {
+	    {"t",
+	     {mremapOp(0x100000, 0x2000, 0x303000), op("folio_referenced", {text("folio", "F")}),
+	      op("folio_referenced", {text("folio", "G")})}}};
 	ExploreResult r;
 	auto p = runAlone(s, r);
 	REQUIRE(r.stats.complete == 1);
@@ -115,7 +117,7 @@ TEST_CASE("mremap FIXED moves the PTEs, the VMA and the data; rmap still finds t
 	CHECK_FALSE(nv.detached);
 	CHECK(nv.start == 0x303000);
 	CHECK(nv.end == 0x305000);
-	CHECK(nv.pgoff == w.vmas.at(0).pgoff);	/* anon: linear with the folios' index */
+	CHECK(nv.pgoff == w.vmas.at(0).pgoff); /* anon: linear with the folios' index */
 	CHECK(nv.anonVma == w.vmas.at(0).anonVma);
 	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{1});
 	CHECK(pteAt(w, 0x303000).mapsFolio(0));
@@ -140,9 +142,10 @@ TEST_CASE("mremap realigned to the PMD boundary moves the whole PTE table (move_
 	s.anonVmas = {{"A", "A"}};
 	s.vmas = {{"x", 0x201000, 511, "A", {}}};
 	s.pages = {page(0x201000, "X"), page(0x3ff000, "Z")};
-	s.threads = {{"t",
-		      {mremapOp(0x201000, 511 * 4096, 0x801000),
-		       op("folio_referenced", {text("folio", "X")}), op("migrate", {text("folio", "Z")})}}};
+	s.threads = {
+	    {"t",
+	     {mremapOp(0x201000, 511 * 4096, 0x801000),
+	      op("folio_referenced", {text("folio", "X")}), op("migrate", {text("folio", "Z")})}}};
 	ExploreResult r;
 	auto p = runAlone(s, r);
 	REQUIRE(r.stats.complete == 1);
@@ -150,7 +153,7 @@ TEST_CASE("mremap realigned to the PMD boundary moves the whole PTE table (move_
 	const model::World &w = *p->world();
 	CHECK(w.results.at(0).value == 0x801000);
 	CHECK(w.results.at(1).value == 1);
-	CHECK(w.results.at(2).value == 0);	/* migrated: rmap found and restored it */
+	CHECK(w.results.at(2).value == 0); /* migrated: rmap found and restored it */
 	/* the table itself moved: PMD 0x200000 is none, PMD 0x800000 holds table 0 */
 	CHECK(w.pmds.at(w.pmdFor(0x200000)).entry.kind == model::Pmd::Kind::None);
 	const model::Pmd &np = w.pmds.at(w.pmdFor(0x800000)).entry;
@@ -180,7 +183,7 @@ TEST_CASE("mremap does not realign over a neighbouring VMA: PTE-level move, neig
 	CHECK(pteAt(w, 0x200000).mapsFolio(0));
 	CHECK(pteAt(w, 0x801000).mapsFolio(1));
 	CHECK(w.pmds.at(w.pmdFor(0x800000)).entry.table != 0);
-	CHECK_FALSE(w.tables.at(0).freed);	/* y still uses it */
+	CHECK_FALSE(w.tables.at(0).freed); /* y still uses it */
 }
 
 TEST_CASE("mremap: page-table allocation failure undoes the move (-ENOMEM); no FIXED: no move",
@@ -202,13 +205,32 @@ TEST_CASE("mremap: page-table allocation failure undoes the move (-ENOMEM); no F
 	CHECK_FALSE(r.harmful.has_value());
 	const model::World &w = *p->world();
 	CHECK(w.results.at(0).value == -12);
-	CHECK(w.remaps.at(0).movedLen == 0);	/* the realign return guard */
-	CHECK(w.results.at(1).value == 0x201000);	/* MREMAP_NO_RESIZE: nothing to do */
-	CHECK(w.results.at(2).value == -22);	/* MREMAP_FIXED without MREMAP_MAYMOVE */
+	CHECK(w.remaps.at(0).movedLen == 0);	  /* the realign return guard */
+	CHECK(w.results.at(1).value == 0x201000); /* MREMAP_NO_RESIZE: nothing to do */
+	CHECK(w.results.at(2).value == -22);	  /* MREMAP_FIXED without MREMAP_MAYMOVE */
 	CHECK(pteAt(w, 0x201000).mapsFolio(0));
 	CHECK_FALSE(w.vmas.at(0).detached);
 	REQUIRE(w.vmas.size() == 2);
-	CHECK(w.vmas.at(1).detached);	/* the new VMA was unmapped */
+	CHECK(w.vmas.at(1).detached); /* the new VMA was unmapped */
 	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{0});
 	CHECK(w.memory.at(0x201000) == w.folios.at(0).content);
+}
+
+TEST_CASE("copy_vma inserts the new VMA in interval-tree order: after equal pgoffs, before larger",
+	  "[mremap][sequential]")
+{
+	scenarios::Scenario s;
+	s.name = "mremap-tree-order";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"a", 0x100000, 1, "A", {}}, {"b", 0x500000, 1, "A", {}}};
+	s.pages = {page(0x100000, "F"), page(0x500000, "G")};
+	s.threads = {{"t", {mremapOp(0x100000, 0x1000, 0x700000)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x700000);
+	/* [a, b] -> [a, a', b] -> a unmapped: [a', b], although a' lies above b */
+	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{2, 1});
+	CHECK(w.vmas.at(2).pgoff == 0x100);
 }

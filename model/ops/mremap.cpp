@@ -61,9 +61,11 @@
 
 #include "ops.hpp"
 
-namespace mmrace::model {
+namespace mmrace::model
+{
 
-namespace {
+namespace
+{
 
 constexpr long kEINVAL = -22, kENOMEM = -12, kEAGAIN = -11;
 
@@ -71,7 +73,7 @@ constexpr long kEINVAL = -22, kENOMEM = -12, kEAGAIN = -11;
 struct VmaRemap {
 	std::uint64_t addr = 0, oldLen = 0, newLen = 0, newAddr = 0;
 	bool mayMove = false, fixed = false;
-	bool relocateAnon = false;	/* MREMAP_RELOCATE_ANON: the hook, unused */
+	bool relocateAnon = false; /* MREMAP_RELOCATE_ANON: the hook, unused */
 	bool allocFails = false;
 	VmaIdx vma = kNone;
 };
@@ -81,7 +83,7 @@ struct PagetableMoveControl {
 	VmaIdx old = kNone, newVma = kNone;
 	std::uint64_t oldAddr = 0, newAddr = 0, oldEnd = 0, lenIn = 0;
 	bool needRmapLocks = false;
-	bool forStack = false;	/* exec's shift_arg_pages(): never here */
+	bool forStack = false; /* exec's shift_arg_pages(): never here */
 	bool allocFails = false;
 };
 
@@ -96,7 +98,8 @@ void dropRmapLocks(Kernel &k, VmaIdx v)
 {
 	World &w = k.world();
 	if (w.vmas[v].anonVma != kNone)
-		k.unlock(w.rootRwsem(w.vmas[v].anonVma), "drop_rmap_locks: anon_vma_unlock_write()");
+		k.unlock(w.rootRwsem(w.vmas[v].anonVma),
+			 "drop_rmap_locks: anon_vma_unlock_write()");
 }
 
 /* move_ptes(): 0, or -EAGAIN if a table vanished (retry the PMD) */
@@ -122,7 +125,8 @@ long movePtes(Kernel &k, const PagetableMoveControl &pmc, PmdIdx newPmd, std::ui
 		} else {
 			Lock &newPtl = *w.tables[np.table].ptl;
 			if (&newPtl != &oldPtl)
-				k.lock(newPtl, "move_ptes: spin_lock_nested(new_ptl, SINGLE_DEPTH_NESTING)",
+				k.lock(newPtl,
+				       "move_ptes: spin_lock_nested(new_ptl, SINGLE_DEPTH_NESTING)",
 				       1);
 			bool forceFlush = false;
 			for (std::uint64_t o = oldAddr, n = newAddr; o < oldEnd;
@@ -133,21 +137,25 @@ long movePtes(Kernel &k, const PagetableMoveControl &pmc, PmdIdx newPmd, std::ui
 				 * needs no scheduling point of its own */
 				if (w.pte(from).none())
 					continue;
-				Pte pte = k.writePte(from, Pte{}, "move_ptes: ptep_get_and_clear(old_pte)");
+				Pte pte = k.writePte(from, Pte{},
+						     "move_ptes: ptep_get_and_clear(old_pte)");
 				if (pte.present())
 					forceFlush = true;
-				k.writePte(w.pteIn(np.table, n), pte, "move_ptes: set_pte_at(new_pte)");
+				k.writePte(w.pteIn(np.table, n), pte,
+					   "move_ptes: set_pte_at(new_pte)");
 			}
 			const bool flushFirst = k.guard(Guard::MovePtesFlushBeforeUnlock);
 			if (forceFlush && flushFirst)
-				k.flushTlbRange(oldEnd - len, oldEnd,
-						"move_ptes: flush_tlb_range() before dropping the PTLs");
+				k.flushTlbRange(
+				    oldEnd - len, oldEnd,
+				    "move_ptes: flush_tlb_range() before dropping the PTLs");
 			if (&newPtl != &oldPtl)
 				k.unlock(newPtl, "move_ptes: spin_unlock(new_ptl)");
 			k.unlock(oldPtl, "move_ptes: pte_unmap_unlock(old_pte)");
 			if (forceFlush && !flushFirst)
-				k.flushTlbRange(oldEnd - len, oldEnd,
-						"move_ptes: flush_tlb_range() after dropping the PTLs");
+				k.flushTlbRange(
+				    oldEnd - len, oldEnd,
+				    "move_ptes: flush_tlb_range() after dropping the PTLs");
 		}
 	}
 	if (pmc.needRmapLocks)
@@ -273,7 +281,7 @@ std::uint64_t movePageTables(Kernel &k, PagetableMoveControl &pmc)
 			if (extent == kPmdSize &&
 			    movePgtEntryNormalPmd(k, pmc.old, oldAddr, oldPmd, newPmd,
 						  k.guard(Guard::MovePgtEntryTakeRmapLocks) ||
-							  pmc.needRmapLocks))
+						      pmc.needRmapLocks))
 				break;
 			if (k.readPmd(oldPmd, "move_page_tables: pmd_none(*old_pmd)").kind ==
 			    Pmd::Kind::None)
@@ -288,7 +296,7 @@ std::uint64_t movePageTables(Kernel &k, PagetableMoveControl &pmc)
 out:
 	if (k.guard(Guard::MovePageTablesRealignReturnGuard) && oldAddr < oldEnd - pmc.lenIn)
 		return 0;
-	return pmc.lenIn + oldAddr - oldEnd;	/* how much done */
+	return pmc.lenIn + oldAddr - oldEnd; /* how much done */
 }
 
 /* copy_vma(): the new VMA, linked and write-locked, in the same anon_vmas */
@@ -297,7 +305,7 @@ VmaIdx copyVma(Kernel &k, VmaIdx v, std::uint64_t addr, std::uint64_t len, std::
 {
 	World &w = k.world();
 	/* vma_merge_new_range(): not modelled; a new VMA is always made */
-	VmaIdx n = w.newVma(w.vmas[v].name + "'");	/* vm_area_dup() */
+	VmaIdx n = w.newVma(w.vmas[v].name + "'"); /* vm_area_dup() */
 	Vma &nv = w.vmas[n];
 	const Vma &ov = w.vmas[v];
 	nv.start = addr;
@@ -310,7 +318,8 @@ VmaIdx copyVma(Kernel &k, VmaIdx v, std::uint64_t addr, std::uint64_t len, std::
 	if (ov.anonVma != kNone) {
 		Lock &root = w.rootRwsem(ov.anonVma);
 		k.lock(root, "anon_vma_clone: anon_vma_lock_write()");
-		k.anonVmaTreeInsert(ov.anonVma, n, "anon_vma_clone: anon_vma_interval_tree_insert()");
+		k.anonVmaTreeInsert(ov.anonVma, n,
+				    "anon_vma_clone: anon_vma_interval_tree_insert()");
 		AnonVmaIdx r = w.anonVmas[ov.anonVma].root;
 		if (r != ov.anonVma)
 			k.anonVmaTreeInsert(r, n,
@@ -406,18 +415,18 @@ long mremap(Kernel &k, const MremapArgs &args)
 	if (vrm.fixed && !vrm.mayMove)
 		return kEINVAL;
 	if (vrm.oldLen != vrm.newLen || vrm.relocateAnon)
-		return kEINVAL;	/* not modelled (the loader refuses them) */
+		return kEINVAL; /* not modelled (the loader refuses them) */
 	k.lock(*w.mmapLock, "do_mremap: mmap_write_lock_killable()");
 	/* vrm->vma = vma_lookup(mm, addr): a whole VMA (the loader checks) */
 	vrm.vma = w.findVma(vrm.addr);
 	long result;
 	if (vrm.vma == kNone) {
-		result = -14;	/* -EFAULT */
+		result = -14; /* -EFAULT */
 	} else if (!vrm.fixed) {
 		/* MREMAP_NO_RESIZE without a new address: nothing to do */
 		result = static_cast<long>(vrm.addr);
 	} else if (vrm.addr < vrm.newAddr + vrm.newLen && vrm.newAddr < vrm.addr + vrm.oldLen) {
-		result = kEINVAL;	/* vrm_overlaps() */
+		result = kEINVAL; /* vrm_overlaps() */
 	} else {
 		TaskId self = k.self();
 		RemapRecord rec;
