@@ -81,6 +81,15 @@ const std::vector<InvariantInfo> &allInvariants()
 		{"stable-write", "do_swap_page() SWP_STABLE_WRITES comment",
 		 "a swapcache folio whose writeback to a SWP_STABLE_WRITES swap device is in flight "
 		 "is never mapped writable (the device needs the page stable until the I/O ends)"},
+		{"range-safety", "I-10",
+		 "an operation that declares the address ranges it works on (mremap: the old and "
+		 "the new range) writes no PTE outside them and moves no PMD entry whose table "
+		 "maps anything outside them (Seed D1)"},
+		{"mremap-result", "mremap(2)",
+		 "mremap returns the new address or a negative errno; move_page_tables() never "
+		 "reports more than it was asked to move (a negative count, Seed D2); on success "
+		 "every mapped page of the old range is at the same offset of the new range and "
+		 "the old range is empty, on failure the old range keeps its pages"},
 	};
 	return invariants;
 }

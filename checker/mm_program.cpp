@@ -121,6 +121,7 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 			break;
 
 		case Event::Kind::PteWritten:
+			checkRangeSafety(exec, e, step);
 			checkPae(exec, e, step);
 			checkStableWrite(exec, e, step);
 			if (!w.holds(e.task, *w.tables[e.pte.table].ptl)) {
@@ -148,6 +149,7 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 			checkWalkEnd(exec, e, step);
 			break;
 		case Event::Kind::PmdWritten:
+			checkRangeSafety(exec, e, step);
 			if (!w.holds(e.task, *w.pmdLock)) {
 				Finding f;
 				f.invariant = "pmd-unlocked";
@@ -187,6 +189,9 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 		}
 		case Event::Kind::PaeCleared:
 			checkPaeCleared(exec, e, step);
+			break;
+		case Event::Kind::RemapDone:
+			checkRemapResult(exec, e, step);
 			break;
 		case Event::Kind::Acquired:
 		case Event::Kind::Released:
@@ -809,5 +814,134 @@ void MmProgram::checkMemoryAtEnd(Execution &exec)
 		return;
 	}
 }
+
+/* mremap */
+/*
+ * I-10 range safety: while an operation has declared the ranges it may
+ * change (mremap: old and new range), each PTE it writes lies inside them,
+ * and a PMD entry it writes carries no non-none PTE outside them, neither
+ * at the PMD's address (what is taken away) nor there after the write
+ * (what is installed).
+ */
+void MmProgram::checkRangeSafety(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	if (e.task >= w.opRanges.size() || !w.opRanges[e.task].op)
+		return;
+	const OpRanges &r = w.opRanges[e.task];
+	std::vector<std::uint64_t> outside;
+	if (e.kind == Event::Kind::PteWritten) {
+		std::uint64_t a = w.addressOf(e.pte);
+		if (!r.covers(a))
+			outside.push_back(a);
+	} else {
+		for (const Pmd *pmd : {&e.oldPmd, &e.newPmd}) {
+			if (!pmd->isTable())
+				continue;
+			const PteTable &t = w.tables[pmd->table];
+			for (std::uint32_t s = 0; s < 512; ++s) {
+				std::uint64_t a = w.pmds[e.pmd].base + s * kPageSize;
+				if (!t.entries[s].none() && !r.covers(a) &&
+				    std::find(outside.begin(), outside.end(), a) == outside.end())
+					outside.push_back(a);
+			}
+		}
+	}
+	if (outside.empty())
+		return;
+	std::vector<std::string> where;
+	for (std::uint64_t a : outside)
+		where.push_back(fmt::format("{:#x}", a));
+	std::vector<std::string> ranges;
+	for (const auto &[s, en] : r.ranges)
+		ranges.push_back(fmt::format("[{:#x}, {:#x})", s, en));
+	Finding f;
+	f.invariant = "range-safety";
+	f.title = fmt::format("{} changes the mapping of {} outside its ranges {}", r.op,
+			      fmt::join(where, ", "), fmt::join(ranges, " and "));
+	f.message = fmt::format("  {} at \"{}\" writes {} and with it a mapping at an address "
+				"outside the ranges {} operates on: another mapping is destroyed "
+				"or moved\n",
+				taskNames_[e.task], e.label,
+				e.kind == Event::Kind::PteWritten
+					? objectName(e.pte.object())
+					: fmt::format("PMD {:#x}", w.pmds[e.pmd].base),
+				r.op);
+	f.steps = {{step, e.task, e.label}};
+	exec.report(std::move(f));
+}
+
+/*
+ * mremap-result: the result is the new address or a negative errno;
+ * move_page_tables() never reports more than it was asked to move (a
+ * negative count seen as unsigned); on success every page that had an entry
+ * in the old range has one at the same offset of the new range, the old
+ * range has none and no VMA; on failure the old range keeps its entries.
+ * Checked when mremap returns, its mmap write lock still held.
+ */
+void MmProgram::checkRemapResult(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	const RemapRecord &rec = w.remaps[e.record];
+	/* 1: an entry; 2: none, but another task holds the table's PTL (a
+	 * clear-then-set under the lock is in flight: nobody respecting the
+	 * lock can see the gap); 0: none */
+	auto stateAt = [&](std::uint64_t a) {
+		PteRef r = w.pteFor(a);
+		if (r.table == kNone)
+			return 0;
+		if (!w.pte(r).none())
+			return 1;
+		const Lock &ptl = *w.tables[r.table].ptl;
+		for (std::size_t t = 0; t < w.held.size(); ++t)
+			if (t != e.task && w.holds(static_cast<TaskId>(t), ptl))
+				return 2;
+		return 0;
+	};
+	auto entryAt = [&](std::uint64_t a) { return stateAt(a) != 0; };
+	std::vector<std::string> problems;
+	if (rec.moved && rec.movedLen > rec.len)
+		problems.push_back(fmt::format("move_page_tables() returned {:#x} for a length of "
+					       "{:#x} ({} as a signed count)",
+					       rec.movedLen, rec.len,
+					       static_cast<long>(rec.movedLen)));
+	if (rec.result >= 0) {
+		if (static_cast<std::uint64_t>(rec.result) != rec.newAddr)
+			problems.push_back(fmt::format("returned {:#x}, not the new address {:#x}",
+						       rec.result, rec.newAddr));
+		for (std::size_t i = 0; i < rec.hadEntry.size(); ++i) {
+			std::uint64_t o = rec.oldAddr + i * kPageSize, n = rec.newAddr + i * kPageSize;
+			if (rec.hadEntry[i] && !entryAt(n))
+				problems.push_back(fmt::format("the page at {:#x} did not arrive at {:#x}",
+							       o, n));
+			if (stateAt(o) == 1)
+				problems.push_back(fmt::format("{:#x} is still mapped", o));
+		}
+		if (w.findVma(rec.oldAddr) != kNone)
+			problems.push_back(fmt::format("a VMA still covers {:#x}", rec.oldAddr));
+	} else {
+		if (rec.result != -12 && rec.result != -22 && rec.result != -14)
+			problems.push_back(fmt::format("returned {}, not an errno mremap gives", rec.result));
+		for (std::size_t i = 0; i < rec.hadEntry.size(); ++i) {
+			std::uint64_t o = rec.oldAddr + i * kPageSize;
+			if (rec.hadEntry[i] && !entryAt(o))
+				problems.push_back(fmt::format("failed, but the page at {:#x} is gone", o));
+		}
+	}
+	if (problems.empty())
+		return;
+	Finding f;
+	f.invariant = "mremap-result";
+	f.title = fmt::format("mremap({:#x}, {:#x} -> {:#x}) returned {}: {}", rec.oldAddr, rec.len,
+			      rec.newAddr,
+			      rec.result < 0 ? fmt::format("{}", rec.result)
+					     : fmt::format("{:#x}", rec.result),
+			      problems.front());
+	f.message = fmt::format("  the sequential specification of mremap is violated:\n    {}\n",
+				fmt::join(problems, "\n    "));
+	f.steps = {{step, e.task, e.label}};
+	exec.report(std::move(f));
+}
+/* end mremap */
 
 } // namespace mmrace::checker

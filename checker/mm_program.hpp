@@ -88,6 +88,10 @@ private:
 	std::string gupHolder(const model::GupRef &g) const;
 	void checkStableWrite(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkEndState(Execution &exec);
+	/* mremap */
+	void checkRangeSafety(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkRemapResult(Execution &exec, const model::Event &e, std::uint64_t step);
+	/* end mremap */
 	void checkMemoryAtEnd(Execution &exec);
 	std::string anonVmaName(model::AnonVmaIdx a) const;
 

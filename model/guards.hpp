@@ -48,6 +48,12 @@ enum class Guard : std::uint8_t {
 	RemoveMappingRefFreeze,
 	ShrinkFolioListFlushBeforeFree,
 	/* end reclaim */
+	/* mremap */
+	TryRealignAddrCanAlignDown,
+	MovePageTablesRealignReturnGuard,
+	MovePtesFlushBeforeUnlock,
+	MovePgtEntryTakeRmapLocks,
+	/* end mremap */
 	Count,
 };
 

@@ -176,6 +176,39 @@ void Kernel::freeTable(TableIdx t, const char *label)
 	event(e);
 }
 
+PmdIdx Kernel::pmdAlloc(std::uint64_t addr, bool fail, const char *label)
+{
+	PmdIdx p = world_.pmdFor(addr);
+	if (p != kNone)
+		return p;	/* pud_none() is false: the PMD page exists */
+	if (fail)
+		return kNone;
+	p = world_.newPmdSlot(addr & ~(kPmdSize - 1));
+	point(pmdObject(p), K::Write, label);
+	return p;
+}
+
+bool Kernel::pteAlloc(PmdIdx p, bool fail, const char *label)
+{
+	/* pte_alloc(): only if pmd_none(*pmd) (a read under the mmap lock) */
+	if (readPmd(p, "pte_alloc: pmd_none(*pmd)").kind != Pmd::Kind::None)
+		return true;
+	if (fail)
+		return false;
+	TableIdx t = world_.newTable(world_.pmds[p].base);	/* pte_alloc_one() */
+	lock(*world_.pmdLock, "pmd_install: pmd_lock()");
+	if (readPmd(p, "pmd_install: pmd_none(*pmd)").kind == Pmd::Kind::None) {
+		Pmd v;
+		v.kind = Pmd::Kind::Table;
+		v.table = t;
+		writePmd(p, v, label);
+	} else {
+		world_.tables[t].freed = true;	/* pte_free(): never visible */
+	}
+	unlock(*world_.pmdLock, "pmd_install: spin_unlock()");
+	return true;
+}
+
 Pte Kernel::writePte(PteRef r, const Pte &v, const char *label)
 {
 	Pte old = world_.pte(r);
@@ -853,6 +886,44 @@ void Kernel::anonVmaTreeRemove(AnonVmaIdx a, VmaIdx v, const char *label)
 {
 	point(anonVmaObject(a, AnonVmaField::Vmas), K::Write, label);
 	std::erase(world_.anonVmas[a].vmas, v);
+}
+
+void Kernel::linkVma(VmaIdx v, const char *label)
+{
+	point(vmaObject(v), K::Write, label);
+	world_.vmas[v].detached = false;
+}
+
+void Kernel::anonVmaTreeInsert(AnonVmaIdx a, VmaIdx v, const char *label)
+{
+	point(anonVmaObject(a, AnonVmaField::Vmas), K::Write, label);
+	auto &tree = world_.anonVmas[a].vmas;
+	const std::uint64_t pgoff = world_.vmas[v].pgoff;
+	auto it = tree.begin();
+	/* in-order position: after every VMA whose start pgoff is <= ours */
+	for (auto i = tree.begin(); i != tree.end(); ++i)
+		if (world_.vmas[*i].pgoff <= pgoff)
+			it = std::next(i);
+	tree.insert(it, v);
+}
+
+void Kernel::moveMemory(std::uint64_t from, std::uint64_t to, std::uint64_t len,
+			const char *label)
+{
+	for (std::uint64_t off = 0; off < len; off += kPageSize) {
+		point(memObject(from + off), K::Write, label, nullptr, memObject(to + off));
+		/* A write already remembered at the new address went through the
+		 * moved mapping (nothing else was mapped there): it is newer. */
+		auto it = world_.memory.find(from + off);
+		if (it != world_.memory.end()) {
+			world_.memory.emplace(to + off, it->second);
+			world_.memory.erase(it);
+		}
+		/* A GUP reference follows the page: the user sees it at `to` now. */
+		for (GupRef &g : world_.gupRefs)
+			if (g.addr == from + off)
+				g.addr = to + off;
+	}
 }
 
 void Kernel::detachVma(VmaIdx v, const char *label)

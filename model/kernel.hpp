@@ -52,6 +52,14 @@ public:
 	/* pte_free() / tlb_remove_table(): the table page goes back to the
 	 * allocator. Its PMD must have been cleared. */
 	void freeTable(TableIdx t, const char *label);
+	/* pmd_alloc() (__pmd_alloc + pud_populate): the PMD slot covering
+	 * addr, created (entry none) if no page table level reached it yet.
+	 * kNone if `fail` (an allocation failure the scenario injects). */
+	PmdIdx pmdAlloc(std::uint64_t addr, bool fail, const char *label);
+	/* pte_alloc() -> __pte_alloc(): a new empty table, installed under
+	 * the PMD lock by pmd_install() (pmd_populate) if the PMD is still
+	 * none, else freed. false if `fail` (injected allocation failure). */
+	bool pteAlloc(PmdIdx p, bool fail, const char *label);
 
 	/* Folio fields. */
 	AnonVmaIdx readMapping(FolioIdx f, const char *label);
@@ -182,6 +190,17 @@ public:
 	/* VMAs. vma_mark_detached() + vma_iter_clear_gfp(): v leaves the mm's
 	 * VMA tree (munmap); find_vma() no longer returns it. */
 	void detachVma(VmaIdx v, const char *label);
+	/* vma_link(): a new VMA (World::newVma) enters the mm's VMA tree. */
+	void linkVma(VmaIdx v, const char *label);
+	/* anon_vma_interval_tree_insert(): add v to a's tree (under the root
+	 * rwsem for write) at its in-order position: by vm_pgoff, after the
+	 * VMAs with an equal start (INTERVAL_TREE_DEFINE sends equal keys
+	 * right), which is where the rmap walk visits it. */
+	void anonVmaTreeInsert(AnonVmaIdx a, VmaIdx v, const char *label);
+	/* Ghost: the user's data at [from, from + len) is now at [to, to + len)
+	 * (mremap moved the mapping); the old addresses owe nothing, and GUP
+	 * references taken at `from` now stand for `to`. */
+	void moveMemory(std::uint64_t from, std::uint64_t to, std::uint64_t len, const char *label);
 
 	/*
 	 * Ghost: rmap walk bracketing. beginWalk is the walk's first real step,

@@ -103,6 +103,30 @@ const std::vector<OpInfo> &allOps()
 		 "Result: 0, or -1 if no writeback was in flight",
 		 {{"folio", ParamKind::Folio, true, "the folio under writeback"}}},
 		/* end reclaim */
+		/* mremap */
+		{"mremap",
+		 "do_mremap -> mremap_to -> move_vma -> copy_vma_and_data (copy_vma: vm_area_dup, "
+		 "anon_vma_clone, vma_link) -> move_page_tables (try_realign_addr, can_align_down, "
+		 "alloc_new_pmd, move_pgt_entry -> move_normal_pmd, pte_alloc, move_ptes), pmc_revert "
+		 "on failure, unmap_source_vma -> do_vmi_munmap (mm/mremap.c, mm/vma.c)",
+		 "move one whole anon VMA to new_addr (MREMAP_MAYMOVE|MREMAP_FIXED; old_len == "
+		 "new_len): a new VMA in the same anon_vma, the page tables moved PTE by PTE or a "
+		 "whole PTE table per PMD (after realigning both addresses down to a PMD boundary), "
+		 "then the old VMA unmapped. Without fixed, nothing moves (MREMAP_NO_RESIZE) and the "
+		 "result is old. Result: the new address, or -EINVAL (FIXED without MAYMOVE, "
+		 "overlapping ranges), -ENOMEM (page tables could not be allocated: the move is "
+		 "undone and the new VMA unmapped), -EFAULT (no VMA)",
+		 {{"old", ParamKind::Address, true, "start of the VMA to move"},
+		  {"old_len", ParamKind::Length, true, "the VMA's length (whole VMAs only)"},
+		  {"new_len", ParamKind::Length, true, "must equal old_len (no growing or shrinking)"},
+		  {"maymove", ParamKind::Bool, false, "MREMAP_MAYMOVE"},
+		  {"fixed", ParamKind::Bool, false, "MREMAP_FIXED: move to new_addr"},
+		  {"new_addr", ParamKind::Address, false,
+		   "destination with fixed; the range must be free of VMAs"},
+		  {"pgtable_alloc_fails", ParamKind::Bool, false,
+		   "fault injection: every page-table allocation of this call fails (pmd_alloc, "
+		   "pte_alloc), as with fail_page_alloc"}}},
+		/* end mremap */
 	};
 	return ops;
 }
@@ -199,6 +223,24 @@ const std::vector<GuardInfo> &allGuards()
 		 "complete the deferred TLB flush before free_unref_folios() gives folios back "
 		 "to the allocator, and at the end of the pass"},
 		/* end reclaim */
+		/* mremap */
+		{"try_realign_addr.can_align_down", "can_align_down()",
+		 "realign old_addr/new_addr down to the PMD boundary only if no VMA intersects "
+		 "[addr & PMD_MASK, vma->vm_start) (find_vma_intersection), on both sides: else the "
+		 "PMD-level move carries another mapping's PTEs along (Seed D1)"},
+		{"move_page_tables.realign_return_guard", "move_page_tables()",
+		 "return 0 if the loop broke inside the first PMD after realigning "
+		 "(old_addr < old_end - len_in), instead of len_in + old_addr - old_end, which is "
+		 "negative then (Seed D2)"},
+		{"move_ptes.flush_before_unlock", "move_ptes()",
+		 "flush_tlb_range() of the old range before dropping the PTLs when a present PTE "
+		 "moved, so the folio cannot be unmapped at the new address and freed while a CPU "
+		 "still caches the old translation (commit eb66ae030829)"},
+		{"move_pgt_entry.take_rmap_locks", "move_page_tables() / move_pgt_entry(NORMAL_PMD)",
+		 "a PMD-level move always takes the rmap locks (anon_vma write): move_normal_pmd() "
+		 "does not take the PTE lock, so an rmap walker holding it must not see the table "
+		 "move under it (commit 97113eb39fa7)"},
+		/* end mremap */
 	};
 	return guards;
 }

@@ -93,6 +93,11 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		vmas.push_back(std::move(vma));
 	}
 
+	vmas.reserve(vmas.size() + kSpareObjects);
+	tables.reserve(tables.size() + kSpareObjects);
+	pmds.reserve(pmds.size() + kSpareObjects);
+	opRanges.resize(ntasks);
+
 	SwapIdx nextSlot = 0;
 	for (const auto &p : sc.pages) {
 		VmaIdx v = findVma(p.at);
@@ -167,6 +172,39 @@ FolioIdx World::newFolio(std::string name)
 	auto fi = static_cast<FolioIdx>(folios.size());
 	folios.push_back(std::move(f));
 	return fi;
+}
+
+VmaIdx World::newVma(std::string name)
+{
+	if (vmas.size() == vmas.capacity())
+		throw std::length_error("World: no spare VMA slot");
+	Vma vma;
+	vma.lock.reset(newLock(LockClass::VmaLock, fmt::format("vma {}->vm_lock", name)));
+	vma.name = std::move(name);
+	vma.detached = true;
+	vmas.push_back(std::move(vma));
+	return static_cast<VmaIdx>(vmas.size() - 1);
+}
+
+TableIdx World::newTable(std::uint64_t base)
+{
+	if (tables.size() == tables.capacity())
+		throw std::length_error("World: no spare page table slot");
+	PteTable t;
+	t.base = base;
+	t.ptl.reset(newLock(LockClass::Ptl, fmt::format("ptl({:#x}, new)", base)));
+	tables.push_back(std::move(t));
+	return static_cast<TableIdx>(tables.size() - 1);
+}
+
+PmdIdx World::newPmdSlot(std::uint64_t base)
+{
+	if (pmds.size() == pmds.capacity())
+		throw std::length_error("World: no spare PMD slot");
+	PmdSlot slot;
+	slot.base = base;
+	pmds.push_back(slot);
+	return static_cast<PmdIdx>(pmds.size() - 1);
 }
 
 VmaIdx World::findVma(std::uint64_t addr) const

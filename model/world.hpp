@@ -246,6 +246,33 @@ struct OpResult {
 	long value;	/* bytes moved or -errno; folio_referenced's count, -1 contended */
 };
 
+/*
+ * Ghost: the address ranges an operation in progress may change page-table
+ * entries in (mremap: its old and new range), per task (range-safety, I-10).
+ */
+struct OpRanges {
+	const char *op = nullptr;	/* nullptr: nothing declared */
+	std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+
+	bool covers(std::uint64_t addr) const
+	{
+		for (const auto &[s, e] : ranges)
+			if (addr >= s && addr < e)
+				return true;
+		return false;
+	}
+};
+
+/* Ghost: one mremap's sequential specification, checked when it returns. */
+struct RemapRecord {
+	TaskId task = kNoTask;
+	std::uint64_t oldAddr = 0, len = 0, newAddr = 0;	/* newAddr: where it moved to */
+	std::vector<bool> hadEntry;	/* per page of the old range, at the start */
+	std::uint64_t movedLen = 0;	/* move_page_tables()'s return (unsigned long) */
+	bool moved = false;		/* move_page_tables() ran */
+	long result = 0;		/* the syscall's return */
+};
+
 /* What happened in the current step, for the checkers. */
 struct Event {
 	enum class Kind : std::uint8_t {
@@ -269,6 +296,7 @@ struct Event {
 		MightSleep,	/* a sleeping wait (not a lock): might_sleep() */
 		Warn,		/* a VM_WARN_ON/VM_BUG_ON the model reproduces: label, text */
 		PaeCleared,	/* PageAnonExclusive of folio went from set to clear */
+		RemapDone,	/* mremap returned: record (World::remaps) */
 	};
 	Kind kind;
 	TaskId task;
@@ -291,6 +319,7 @@ struct Event {
 	bool known = false;		/* UserRead: the oracle knows the expected value */
 	const char *label = "";
 	std::string text;		/* Warn: the condition */
+	int record = -1;		/* RemapDone: World::remaps index */
 };
 
 class World;
@@ -429,6 +458,17 @@ public:
 
 	/* Ghost: rmap walks (index = walk id). */
 	std::vector<RmapWalk> walks;
+
+	/* Ghost: declared operation ranges (per task) and mremap records. */
+	std::vector<OpRanges> opRanges;
+	std::vector<RemapRecord> remaps;
+	/* New objects for operations that create them (mremap's copy_vma,
+	 * pmd_alloc, pte_alloc). Capacity is reserved at construction so
+	 * references other tasks hold stay valid; throws if exhausted. */
+	VmaIdx newVma(std::string name);	/* detached until linked */
+	TableIdx newTable(std::uint64_t base);
+	PmdIdx newPmdSlot(std::uint64_t base);	/* entry none */
+	static constexpr std::size_t kSpareObjects = 16;
 
 	/* Results of completed operations, in completion order. */
 	std::vector<OpResult> results;

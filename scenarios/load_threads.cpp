@@ -186,6 +186,45 @@ void checkMunmap(const LoadContext &ctx, const std::string &p, const OpSpec &op,
 }
 /* end gup */
 
+/* mremap */
+/* mremap: whole VMAs, no resize, a destination free of VMAs (MREMAP_FIXED's
+ * implicit munmap of what is there is not modelled). */
+void checkMremap(const LoadContext &ctx, const std::string &p, const OpSpec &op, const Scenario &s)
+{
+	std::uint64_t addr = op.arg("old")->number, len = op.arg("old_len")->number;
+	const VmaSpec &v = rangeVma(ctx, jsonPathMember(p, "old"), "mremap", addr, len, s);
+	if (v.start != addr || v.end() != addr + len)
+		ctx.fail(p, fmt::format("mremap of [{}, {}) is part of VMA \"{}\" [{}, {}); the model "
+					"moves whole VMAs only (no split_vma())",
+					hex(addr), hex(addr + len), v.name, hex(v.start), hex(v.end())));
+	if (op.arg("new_len")->number != len)
+		ctx.fail(jsonPathMember(p, "new_len"),
+			 fmt::format("mremap new_len {:#x} differs from old_len {:#x}; growing and "
+				     "shrinking are not modelled",
+				     op.arg("new_len")->number, len));
+	const OpArg *fixed = op.arg("fixed");
+	const OpArg *newAddr = op.arg("new_addr");
+	if (fixed && fixed->flag) {
+		if (!newAddr)
+			ctx.fail(p, "mremap with \"fixed\" needs \"new_addr\"");
+		std::uint64_t n = newAddr->number;
+		if (n + len < n)
+			ctx.fail(jsonPathMember(p, "new_addr"), "mremap destination wraps");
+		for (const VmaSpec &o : s.vmas)
+			if (o.start < n + len && n < o.end() && &o != &v)
+				ctx.fail(jsonPathMember(p, "new_addr"),
+					 fmt::format("mremap destination [{}, {}) overlaps VMA \"{}\"; "
+						     "MREMAP_FIXED's unmap of the destination is not "
+						     "modelled",
+						     hex(n), hex(n + len), o.name));
+	} else if (newAddr) {
+		ctx.fail(jsonPathMember(p, "new_addr"),
+			 "mremap \"new_addr\" is only used with \"fixed\" (MREMAP_DONTUNMAP is not "
+			 "modelled)");
+	}
+}
+/* end mremap */
+
 OpSpec loadOp(const LoadContext &ctx, const Json &e, const std::string &p, const Scenario &s)
 {
 	ctx.object(e, p, "an op");
@@ -225,6 +264,10 @@ OpSpec loadOp(const LoadContext &ctx, const Json &e, const std::string &p, const
 	if (op.op == "munmap")
 		checkMunmap(ctx, p, op, s);
 	/* end gup */
+	/* mremap */
+	if (op.op == "mremap")
+		checkMremap(ctx, p, op, s);
+	/* end mremap */
 	return op;
 }
 

@@ -141,6 +141,26 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 		};
 	}
 	/* end reclaim */
+	/* mremap */
+	if (op.op == "mremap") {
+		MremapArgs a;
+		a.oldAddr = need(op, "old").number;
+		a.oldLen = need(op, "old_len").number;
+		a.newLen = need(op, "new_len").number;
+		const scenarios::OpArg *x = op.arg("new_addr");
+		a.newAddr = x ? x->number : 0;
+		x = op.arg("maymove");
+		a.mayMove = x && x->flag;
+		x = op.arg("fixed");
+		a.fixed = x && x->flag;
+		x = op.arg("pgtable_alloc_fails");
+		a.pgtableAllocFails = x && x->flag;
+		return [a](Kernel &k) {
+			long r = mremap(k, a);
+			k.world().results.push_back({k.self(), "mremap", r});
+		};
+	}
+	/* end mremap */
 	throw std::invalid_argument("unknown op " + op.op);
 }
 

@@ -154,7 +154,8 @@ void removeMigrationPtes(Kernel &k, FolioIdx src, FolioIdx dst)
 	rwc.rmapOne = [&](VmaIdx, std::uint64_t addr) {
 		/* remove_migration_pte() */
 		Pte old;
-		PteRef r = pageVmaMappedWalk(k, src, addr, true, rwc.walk, old);
+		/* DEFINE_FOLIO_VMA_WALK(..., PVMW_SYNC | PVMW_MIGRATION) */
+		PteRef r = pageVmaMappedWalk(k, src, addr, true, rwc.walk, old, true);
 		if (r.table == kNone)
 			return true;
 		k.addRefcount(dst, 1, "remove_migration_pte: folio_get()");

@@ -96,8 +96,18 @@ long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len)
 		k.unlock(*w.mmapLock, "do_vmi_munmap: mmap_write_unlock()");
 		return v == kNone ? 0 : kEINVAL;	/* nothing mapped: munmap succeeds */
 	}
+	k.lock(*w.vmas[v].lock, "vms_gather_munmap_vmas: vma_start_write()");
+	doVmiMunmapVma(k, v);
+	k.unlock(*w.vmas[v].lock, "mmap_write_unlock: vma_end_write_all()");
+	k.unlock(*w.mmapLock, "mmap_write_unlock()");
+	return 0;
+}
+
+void doVmiMunmapVma(Kernel &k, VmaIdx v)
+{
+	World &w = k.world();
 	Vma &vma = w.vmas[v];
-	k.lock(*vma.lock, "vms_gather_munmap_vmas: vma_start_write()");
+	const std::uint64_t addr = vma.start, end = vma.end;
 	k.detachVma(v, "vms_gather_munmap_vmas: vma_mark_detached(); vma_iter_clear_gfp()");
 
 	/* unmap_vmas() -> zap_pte_range(): PTEs into the mmu_gather */
@@ -175,9 +185,6 @@ long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len)
 		tlbFlush(k, addr, end);
 
 	k.forgetMemory(addr, end, "munmap: the user's mapping is gone (ghost)");
-	k.unlock(*vma.lock, "mmap_write_unlock: vma_end_write_all()");
-	k.unlock(*w.mmapLock, "mmap_write_unlock()");
-	return 0;
 }
 
 } // namespace mmrace::model

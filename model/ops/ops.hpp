@@ -31,6 +31,9 @@ long dmaAccessOp(Kernel &k, bool write, std::uint64_t value);
 long unpinAll(Kernel &k);
 /* munmap.cpp */
 long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len);
+/* do_vmi_align_munmap() of the whole VMA v: mmap write lock held and
+ * vma_start_write(v) done by the caller (munmap, mremap's unmap_source_vma) */
+void doVmiMunmapVma(Kernel &k, VmaIdx v);
 /* end gup */
 /* migrate */
 /* migrate_pages() of one isolated small anon folio: 0, -EAGAIN or -EBUSY */
@@ -44,6 +47,19 @@ inline constexpr int kReclaimFreed = 0, kReclaimKept = 1, kReclaimWriteback = 2;
 int shrinkFolioList(Kernel &k, FolioIdx folio);
 int folioEndWriteback(Kernel &k, FolioIdx folio);
 /* end reclaim */
+/* mremap */
+/* mremap(old, len, len, flags, new_addr) of a whole anon VMA (mremap.cpp) */
+struct MremapArgs {
+	std::uint64_t oldAddr = 0, oldLen = 0, newLen = 0, newAddr = 0;
+	bool mayMove = false, fixed = false;
+	/* MREMAP_RELOCATE_ANON: not modelled yet (copy_vma_and_data()'s hook) */
+	bool relocateAnon = false;
+	/* fault injection: every page-table allocation (pmd_alloc, pte_alloc)
+	 * fails, as with fail_page_alloc */
+	bool pgtableAllocFails = false;
+};
+long mremap(Kernel &k, const MremapArgs &args);
+/* end mremap */
 
 /* Resolves the op's names against the World; throws std::invalid_argument
  * for references the loader should have rejected. */

@@ -104,9 +104,24 @@ bool rmapWalk(Kernel &k, FolioIdx f, RmapWalkControl &rwc)
 }
 
 PteRef pageVmaMappedWalk(Kernel &k, FolioIdx f, std::uint64_t addr, bool migration, int walk,
-			 Pte &pte)
+			 Pte &pte, bool sync)
 {
 	World &w = k.world();
+	if (sync) {
+		/* map_pte(): PVMW_SYNC "Use the stricter lookup" */
+		PteRef r = k.pteOffsetMapLock(addr, "map_pte: pte_offset_map_lock() (PVMW_SYNC)");
+		if (r.table == kNone)
+			return r;
+		pte = k.readPte(r, "check_pte: ptep_get()");
+		bool ok = migration ? (pte.isMigration() && pte.folio == f) : pte.mapsFolio(f);
+		if (!ok) {
+			k.unlock(w.ptl(r), "page_vma_mapped_walk_done: pte_unmap_unlock()");
+			return {kNone, 0};
+		}
+		if (walk >= 0)
+			k.visitWalk(walk, r);
+		return r;
+	}
 	PmdIdx p = w.pmdFor(addr);
 	if (p == kNone)
 		return {kNone, 0};

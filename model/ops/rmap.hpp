@@ -15,7 +15,10 @@
  *
  *   page_vma_mapped_walk() for one small folio at one address: map_pte()'s
  *   lockless look, then the PTL and check_pte() (present PTE of the folio,
- *   or with PVMW_MIGRATION a migration entry for it).
+ *   or with PVMW_MIGRATION a migration entry for it). With PVMW_SYNC
+ *   (remove_migration_pte) map_pte() takes pte_offset_map_lock() directly,
+ *   without the lockless look: a clear-then-set under the PTL (mremap's
+ *   move_ptes) cannot make it miss the entry.
  *
  * Reduced from mm/rmap.c and mm/page_vma_mapped.c (linux-next 2025; the
  * pre-Seed-E folio_lock_anon_vma_read() recheck is the guard
@@ -59,6 +62,6 @@ bool rmapWalk(Kernel &k, FolioIdx f, RmapWalkControl &rwc);
  * the walk's observer; else table kNone and nothing held.
  */
 PteRef pageVmaMappedWalk(Kernel &k, FolioIdx f, std::uint64_t addr, bool migration, int walk,
-			 Pte &pte);
+			 Pte &pte, bool sync = false);
 
 } // namespace mmrace::model
