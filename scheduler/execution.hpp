@@ -99,7 +99,7 @@ public:
 	/* Observation. */
 	std::size_t taskCount() const { return tasks_.size(); }
 	const std::string &taskName(TaskId t) const { return tasks_[t]->name; }
-	const Access &pending(TaskId t) const { return tasks_[t]->pending; }
+	const Access &pending(TaskId t) const { return tasks_[t]->pending(); }
 	bool finished(TaskId t) const { return tasks_[t]->finished; }
 	std::uint64_t steps() const { return steps_; }
 	/*
@@ -122,8 +122,16 @@ private:
 		TaskId id;
 		std::string name;
 		std::function<void()> body;
-		Access pending;
+		/*
+		 * Used in turn: steps[cur].access is the pending access, the other
+		 * one the task's last step, which afterStep() gets without a copy.
+		 */
+		Step steps[2] = {};
+		unsigned cur = 0;
 		bool finished = false;
+
+		const Access &pending() const { return steps[cur].access; }
+		Access &pending() { return steps[cur].access; }
 	};
 	struct Abort {};
 	enum class Mode : std::uint8_t {
@@ -138,10 +146,11 @@ private:
 	boost::context::fiber &slot(TaskId t) { return fibers_[std::min(t, kMaxTasks)]; }
 	void switchTo(TaskId to, TaskId self);
 	void setPending(Task &t, const Access &access);
-	void pointOutsideLoop(const Access &access);
-	void endStep();
-	TaskId stepEnded();
+	void pointOutsideLoop(Access access);
+	void endStep(const Step &ended);
+	TaskId stepEnded(const Step &ended);
 	TaskId decide();
+	void listEnabled(TaskMask enabled);
 	boost::context::fiber finishTask(Task &t);
 	Outcome end();
 	void abortAll();
@@ -157,14 +166,14 @@ private:
 	bool tracing_ = false;
 	End end_ = End::None;
 	TaskId current_ = kNoTask;
+	/* tasks_[current_] while the scheduling loop runs. */
+	Task *currentTask_ = nullptr;
 	/* Who switched to the running fiber: where its continuation goes. */
 	TaskId switchFrom_ = kNoTask;
 	/* Outside the scheduling loop a point or a finished task goes back here. */
 	TaskId returnTo_ = kNoTask;
 	std::uint64_t steps_ = 0;
 	std::uint64_t switches_ = 0;
-	/* The step being run: its index, task and the access it started with. */
-	Step step_{};
 	/*
 	 * Unfinished tasks whose pending access has no SyncObject (always
 	 * enabled), and those whose access has one (asked at every decision).
@@ -183,7 +192,7 @@ private:
 
 inline void Execution::setPending(Task &t, const Access &access)
 {
-	t.pending = access;
+	t.pending() = access;
 	TaskMask b = TaskMask{1} << t.id;
 	if (access.sync) {
 		syncMask_ |= b;
@@ -196,8 +205,9 @@ inline void Execution::setPending(Task &t, const Access &access)
 
 /*
  * Inline so that the caller's Access is built straight into the task's
- * pending slot (a copy through the caller's stack costs a store-forwarding
- * stall per step). The rest of the step is endStep().
+ * pending slot: a copy through the caller's stack costs a store-forwarding
+ * stall per step (so does copying the old pending access into a Step, hence
+ * the two slots). The rest of the step is endStep().
  */
 inline void Execution::point(const Access &access)
 {
@@ -205,12 +215,12 @@ inline void Execution::point(const Access &access)
 		pointOutsideLoop(access);
 		return;
 	}
-	Task &t = *tasks_[current_];
-	step_.index = steps_;
-	step_.task = current_;
-	step_.access = t.pending;
+	Task &t = *currentTask_;
+	Step &ended = t.steps[t.cur];
+	ended.index = steps_;
+	t.cur ^= 1;
 	setPending(t, access);
-	endStep();
+	endStep(ended);
 }
 
 } // namespace mmrace
