@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mmrace benchmarks (not tests): prints, in one run,
- *   - a bare Boost.Context switch next to one scheduling step, same process;
- *   - executions/s and steps/s per strategy on every library scenario.
+ *   - a bare Boost.Context switch next to one scheduling step, same process:
+ *     tasks alternating (one switch per step), the same task going on (no
+ *     switch) and random picks;
+ *   - executions/s and steps/s per strategy on every library scenario;
+ *   - how many steps of Seed E switch fibers;
+ *   - the classic DPOR benchmarks, and --jobs 1 against --jobs 2.
  * Usage: mmrace-bench [SOURCE_ROOT] [--quick] [--scheduling-only]
  */
 #include <boost/context/fiber.hpp>
@@ -15,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "checker/mm_program.hpp"
 #include "cli/runner.hpp"
+#include "model/guards.hpp"
 #include "scheduler/execution.hpp"
 #include "scheduler/explorer.hpp"
 #include "scheduler/programs/classic.hpp"
@@ -48,30 +54,106 @@ static double bareSwitchNs(long rounds)
 	return seconds(t0, t1) * 1e9 / static_cast<double>(2 * rounds);
 }
 
-/* One execution of two tasks with `n` independent steps each, random picks. */
-static double stepNs(long n)
+/* Two tasks of `n` points each, each on its own object (no blocking). */
+struct PingProgram : Program {
+	long n = 0;
+	void setUp(Execution &e) override
+	{
+		for (int t = 0; t < 2; ++t)
+			e.spawn("t", [&e, t, this] {
+				for (long i = 0; i < n; ++i)
+					e.point({ObjectId(1 + t), kNoObject, AccessKind::Write,
+						 "bench: step", nullptr});
+			});
+	}
+};
+
+/* Picks the next enabled task after the one that ran last: every step switches. */
+class AlternateStrategy : public Strategy {
+public:
+	bool beginExecution() override { return true; }
+	TaskId pickTask(const SchedulingView &view) override
+	{
+		for (TaskId t : view.enabled)
+			if (t > view.current || view.current == kNoTask)
+				return t;
+		return view.enabled[0];
+	}
+	std::uint32_t pickValue(std::uint32_t) override { return 0; }
+	std::string name() const override { return "alternate"; }
+};
+
+/* Picks the task that ran last while it can: it runs to its end. */
+class StayStrategy : public Strategy {
+public:
+	bool beginExecution() override { return true; }
+	TaskId pickTask(const SchedulingView &view) override
+	{
+		for (TaskId t : view.enabled)
+			if (t == view.current)
+				return t;
+		return view.enabled[0];
+	}
+	std::uint32_t pickValue(std::uint32_t) override { return 0; }
+	std::string name() const override { return "stay"; }
+};
+
+struct StepCost {
+	double ns = 0;
+	double switchShare = 0;	/* steps that needed a fiber switch */
+};
+
+/*
+ * Full scheduling steps of PingProgram: point(), the strategy's pickTask,
+ * the choice log, afterStep, and a fiber switch whenever the picked task is
+ * not the one that ran last; `executions` executions of 2n steps, timed
+ * together (setup included).
+ */
+static StepCost stepCost(Strategy &s, long n, long executions)
 {
-	struct P : Program {
-		long n;
-		void setUp(Execution &e) override
-		{
-			for (int t = 0; t < 2; ++t)
-				e.spawn("t", [&e, t, this] {
-					for (long i = 0; i < n; ++i)
-						e.point({ObjectId(1 + t), kNoObject, AccessKind::Write,
-							 "bench: step", nullptr});
-				});
-		}
-	} p;
+	PingProgram p;
 	p.n = n;
-	auto s = makeRandomStrategy(1);
-	ExploreOptions o;
-	o.maxExecutions = 1;
-	o.limits.maxSteps = static_cast<std::uint64_t>(4 * n);
+	StackPool stacks(kFiberStackSize);
+	ExecutionLimits limits;
+	limits.maxSteps = static_cast<std::uint64_t>(4 * n);
+	std::uint64_t steps = 0, switches = 0;
 	auto t0 = Clock::now();
-	auto r = explore(p, *s, o);
+	for (long i = 0; i < executions; ++i) {
+		s.beginExecution();
+		Execution exec(s, stacks, limits);
+		exec.run(p);
+		steps += exec.steps();
+		switches += exec.switches();
+	}
 	auto t1 = Clock::now();
-	return seconds(t0, t1) * 1e9 / static_cast<double>(r.stats.steps);
+	return {seconds(t0, t1) * 1e9 / static_cast<double>(steps),
+		static_cast<double>(switches) / static_cast<double>(steps)};
+}
+
+/* Steps of the first `limit` executions of a scenario that switch fibers. */
+static double switchShare(const scenarios::Scenario &sc, Strategy &s, std::uint64_t limit)
+{
+	model::GuardSet guards;
+	if (!model::GuardSet::build(sc.preset, sc.guardsOff, guards).empty())
+		return 0;
+	checker::MmProgram program(sc, guards);
+	StackPool stacks(kFiberStackSize);
+	ExecutionLimits limits;
+	limits.maxSteps = sc.explore.maxSteps.value_or(cli::kDefaultMaxSteps);
+	std::uint64_t steps = 0, switches = 0;
+	for (std::uint64_t i = 0; i < limit && s.beginExecution(); ++i) {
+		Execution exec(s, stacks, limits);
+		exec.run(program);
+		steps += exec.steps();
+		switches += exec.switches();
+	}
+	return steps ? static_cast<double>(switches) / static_cast<double>(steps) : 0;
+}
+
+static double median(std::vector<double> v)
+{
+	std::sort(v.begin(), v.end());
+	return v[v.size() / 2];
 }
 
 int main(int argc, char **argv)
@@ -88,18 +170,42 @@ int main(int argc, char **argv)
 			root = a;
 	}
 
-	std::printf("== scheduling cost (median of 5)\n");
-	std::vector<double> sw, st;
-	for (int i = 0; i < 5; ++i) {
-		sw.push_back(bareSwitchNs(quick ? 200000 : 2000000));
-		st.push_back(stepNs(quick ? 50000 : 500000));
+	/*
+	 * Every figure is the median of 15 short rounds, interleaved so that a
+	 * noisy neighbour hits them all alike.
+	 */
+	const long n = 1000, executions = quick ? 50 : 500;
+	const long longN = quick ? 50000 : 500000;
+	std::vector<double> sw, alt, stay, rnd, rndShare, lng, lngShare;
+	for (int i = 0; i < 15; ++i) {
+		sw.push_back(bareSwitchNs(quick ? 100000 : 1000000));
+		AlternateStrategy a;
+		alt.push_back(stepCost(a, n, executions).ns);
+		StayStrategy st;
+		stay.push_back(stepCost(st, n, executions).ns);
+		auto r = makeRandomStrategy(1);
+		StepCost c = stepCost(*r, n, executions);
+		rnd.push_back(c.ns);
+		rndShare.push_back(c.switchShare);
+		auto r1 = makeRandomStrategy(1);
+		c = stepCost(*r1, longN, 1);
+		lng.push_back(c.ns);
+		lngShare.push_back(c.switchShare);
 	}
-	std::sort(sw.begin(), sw.end());
-	std::sort(st.begin(), st.end());
-	std::printf("bare boost::context switch      %7.1f ns\n", sw[2]);
-	std::printf("scheduling step (2 switches +   %7.1f ns  = %.1f bare switches, %.1f per switch pair\n"
-		    "  strategy pick + bookkeeping)\n",
-		    st[2], st[2] / sw[2], st[2] / (2 * sw[2]));
+	double bare = median(sw), step = median(alt);
+	std::printf("== scheduling cost (median of 15)\n");
+	std::printf("bare boost::context switch (one way)        %6.1f ns\n", bare);
+	std::printf("scheduling step, tasks alternate            %6.1f ns = %.1f bare switches\n"
+		    "  (point + strategy pick + choice log + afterStep + 1 switch)\n", step,
+		    step / bare);
+	std::printf("scheduling step, same task goes on          %6.1f ns = %.1f bare switches\n"
+		    "  (no switch)\n", median(stay), median(stay) / bare);
+	std::printf("scheduling step, random picks               %6.1f ns = %.1f bare switches\n"
+		    "  (%.0f%% of the steps switch)\n", median(rnd), median(rnd) / bare,
+		    100 * median(rndShare));
+	std::string label = "  same, one execution of " + std::to_string(2 * longN) + " steps";
+	std::printf("%-44s%6.1f ns (choice log growth included)\n", label.c_str(), median(lng));
+	std::printf("(2 tasks, executions of %ld steps but the last line)\n", 2 * n);
 
 	if (schedulingOnly)
 		return 0;
@@ -136,6 +242,22 @@ int main(int argc, char **argv)
 				    s.seconds > 0 ? static_cast<double>(s.executions) / s.seconds : 0.0,
 				    verdict.c_str());
 		}
+	}
+
+	std::printf("\n== steps that switch fibers (the rest go on on the running task), "
+		    "first 10000 executions\n");
+	for (const char *name : {"seed-e-mainline", "seed-e-two-folios"}) {
+		auto loaded = scenarios::loadScenarioFile(
+			(root / "scenarios/library" / (std::string(name) + ".json")).string());
+		if (!std::holds_alternative<scenarios::Scenario>(loaded))
+			continue;
+		const auto &sc = std::get<scenarios::Scenario>(loaded);
+		std::printf("%-32s", name);
+		for (auto make : {makeDfsStrategy, makeSleepSetStrategy, makeDporStrategy}) {
+			auto s = make({});
+			std::printf(" %s %4.1f%%", s->name().c_str(), 100 * switchShare(sc, *s, 10000));
+		}
+		std::printf("\n");
 	}
 
 	/* Classic DPOR benchmarks: DFS (bounded) against sleep sets and DPOR. */
