@@ -8,10 +8,13 @@
  * sequence from E' before choosing freely. No execution ends blocked by its
  * sleep set, so every execution explored is a new trace.
  *
- * Dependencies are dpor.cpp's raceDependent(). Where a sequence cannot be
- * followed because its task is blocked at that point (a lock held, which the
- * relaxed lock happens-before allows), every enabled task is scheduled there
- * instead, as source-DPOR's fallback does: sound, possibly not optimal.
+ * Races and sequences come from race_analysis.hpp, with v over the whole
+ * execution as in the paper; only reversible races are inserted, so every
+ * sequence can be followed. An execution cut short anyway (a blocked task
+ * can leave every enabled one asleep) has its blocked tasks' pending steps
+ * analysed too. Wait steps, whose condition the analysis does not know, can
+ * still yield a sequence whose next task is blocked: then every enabled task
+ * is scheduled there instead, as source-DPOR's fallback does.
  */
 #include <map>
 
@@ -138,6 +141,7 @@ public:
 		path_.beginExecution();
 		sleep_ = 0;
 		events_.clear();
+		blocked_.clear();
 		return true;
 	}
 
@@ -154,8 +158,10 @@ public:
 			return pick;
 		}
 		TaskMask awake = enabled & ~sleep_;
-		if (!awake)
+		if (!awake) {
+			blocked_ = blockedSteps(view, enabled);
 			return kNoTask;
+		}
 		TaskId forced = kNoTask;
 		bool fallback = false;
 		if (!inherited_.children.empty()) {
@@ -209,6 +215,8 @@ private:
 	TaskMask sleep_ = 0;
 	bool started_ = false;
 	std::vector<TraceEvent> events_;
+	/* Blocked tasks' pending steps when the execution was cut short. */
+	std::vector<TraceEvent> blocked_;
 	std::map<std::size_t, WakeupNode> wakeup_;	/* per task branch: branches still to explore */
 	std::map<std::size_t, std::vector<Access>> pendingAt_;	/* every task's next step there */
 	WakeupNode inherited_;	/* the sequence the next new branches follow */
@@ -216,10 +224,7 @@ private:
 
 void OptimalDporStrategy::analyzeRaces()
 {
-	if (events_.size() < 2)
-		return;
-	HappensBefore hb(events_);
-	hb.forEachRace([&](std::size_t i, std::size_t, const std::vector<std::size_t> &v) {
+	auto onRace = [&](std::size_t i, std::size_t, const std::vector<std::size_t> &v) {
 		std::size_t node = events_[i].branch;
 		if (node >= path_.depth() || !pendingAt_.count(node))
 			return;	/* inside a fixed prefix */
@@ -247,7 +252,18 @@ void OptimalDporStrategy::analyzeRaces()
 		for (const WakeupNode &c : tree.children)
 			if (!(b.done & bit(c.task)))
 				path_.addBacktrack(node, bit(c.task));
-	});
+	};
+	const std::size_t n = events_.size();
+	if (n >= 2) {
+		HappensBefore hb(events_);
+		hb.forEachRace(onRace, 1, true);
+	}
+	for (const TraceEvent &b : blocked_) {
+		events_.push_back(b);
+		HappensBefore hb(events_);
+		hb.forEachRace(onRace, n, true);
+		events_.pop_back();
+	}
 }
 
 } // namespace

@@ -34,8 +34,6 @@ std::unique_ptr<Strategy> makeDporStrategy(std::vector<Branch> prefix = {});
  * sets are wakeup trees, so no execution ends sleep-set blocked.
  */
 std::unique_ptr<Strategy> makeOptimalDporStrategy(std::vector<Branch> prefix = {});
-/* The dependency DPOR's race analysis uses (see dpor.cpp). */
-bool raceDependent(const Access &a, const Access &b);
 /*
  * Seeded uniform random walk; execution k uses a stream derived from
  * (seed, k). `first` skips ahead: the first execution is number first + 1.
