@@ -76,4 +76,17 @@ private:
 	std::vector<Event> events_;
 };
 
+/* Forwards to a program owned elsewhere (one worker: no concurrency). */
+class Forward : public Program
+{
+public:
+	explicit Forward(Program &inner) : inner_(inner) {}
+	void setUp(Execution &e) override { inner_.setUp(e); }
+	void afterStep(Execution &e, const Step &s) override { inner_.afterStep(e, s); }
+	void atEnd(Execution &e) override { inner_.atEnd(e); }
+
+private:
+	Program &inner_;
+};
+
 } // namespace mmrace

@@ -2,9 +2,10 @@
 /*
  * Cross-checks the exhaustive strategies on random programs (not a test):
  * for each seed, the traces that dpor and optimal reach against those of
- * sleep sets (and, with --dfs, sleep sets against plain DFS).
+ * sleep sets (and, with --dfs, sleep sets against plain DFS; with --split,
+ * dpor and optimal also through the parallel split of the CLI).
  * Usage: mmrace-random-probe FIRST LAST [threads T] [mutexes M] [rwsems R]
- *        [ops N] [interleavings I] [--dfs]
+ *        [ops N] [interleavings I] [--dfs] [--split]
  */
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 
 #include "probe_util.hpp"
 #include "scheduler/explorer.hpp"
+#include "scheduler/parallel.hpp"
 #include "scheduler/programs/random_program.hpp"
 #include "scheduler/programs/trace_classes.hpp"
 #include "scheduler/strategies/strategies.hpp"
@@ -38,6 +40,17 @@ Run runWith(RandomProgram &p, std::unique_ptr<Strategy> s)
 	return {r.stats, classes.traces(), p.finalStates(), probe.traces};
 }
 
+/* The same, through the parallel split (one worker) as the CLI runs it. */
+Run runSplit(RandomProgram &p, SubtreeStrategyFactory make)
+{
+	p.clearFinalStates();
+	TraceClasses classes(p);
+	Probe probe(classes);
+	ExploreResult r = exploreExhaustiveParallel(
+	    [&] { return std::make_unique<Forward>(probe); }, make, false, {}, 1);
+	return {r.stats, classes.traces(), p.finalStates(), probe.traces};
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -48,7 +61,7 @@ int main(int argc, char **argv)
 	std::uint64_t last = std::strtoull(argv[2], nullptr, 10);
 	RandomProgramOptions o;
 	o.maxInterleavings = 20000;
-	bool withDfs = false;
+	bool withDfs = false, withSplit = false;
 	for (int i = 3; i < argc; ++i) {
 		std::string a = argv[i];
 		auto next = [&] { return std::atoi(argv[++i]); };
@@ -64,6 +77,8 @@ int main(int argc, char **argv)
 			o.maxInterleavings = static_cast<std::uint64_t>(next());
 		else if (a == "--dfs")
 			withDfs = true;
+		else if (a == "--split")
+			withSplit = true;
 	}
 	int bad = 0;
 	for (std::uint64_t seed = first; seed <= last; ++seed) {
@@ -92,6 +107,14 @@ int main(int argc, char **argv)
 			report("dfs", runWith(*p, makeDfsStrategy()));
 		report("dpor", runWith(*p, makeDporStrategy()));
 		report("optimal", runWith(*p, makeOptimalDporStrategy()));
+		if (withSplit) {
+			report("dpor/split", runSplit(*p, [](std::vector<Branch> b) {
+				       return makeDporStrategy(std::move(b));
+			       }));
+			report("optimal/split", runSplit(*p, [](std::vector<Branch> b) {
+				       return makeOptimalDporStrategy(std::move(b));
+			       }));
+		}
 	}
 	std::printf("%d mismatches\n", bad);
 	return bad != 0;
