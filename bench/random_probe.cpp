@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 			withSplit = true;
 	}
 	int bad = 0;
+	std::uint64_t optimalPruned = 0, dporPruned = 0, sleepPruned = 0;
 	for (std::uint64_t seed = first; seed <= last; ++seed) {
 		auto p = makeRandomProgram(seed, o);
 		Run ref = runWith(*p, makeSleepSetStrategy());
@@ -105,8 +106,13 @@ int main(int argc, char **argv)
 		};
 		if (withDfs)
 			report("dfs", runWith(*p, makeDfsStrategy()));
-		report("dpor", runWith(*p, makeDporStrategy()));
-		report("optimal", runWith(*p, makeOptimalDporStrategy()));
+		sleepPruned += ref.stats.pruned;
+		Run dpor = runWith(*p, makeDporStrategy());
+		dporPruned += dpor.stats.pruned;
+		report("dpor", dpor);
+		Run optimal = runWith(*p, makeOptimalDporStrategy());
+		optimalPruned += optimal.stats.pruned;
+		report("optimal", optimal);
 		if (withSplit) {
 			report("dpor/split", runSplit(*p, [](std::vector<Branch> b) {
 				       return makeDporStrategy(std::move(b));
@@ -116,6 +122,10 @@ int main(int argc, char **argv)
 			       }));
 		}
 	}
+	std::printf("pruned executions: sleepset %llu, dpor %llu, optimal %llu\n",
+		    static_cast<unsigned long long>(sleepPruned),
+		    static_cast<unsigned long long>(dporPruned),
+		    static_cast<unsigned long long>(optimalPruned));
 	std::printf("%d mismatches\n", bad);
 	return bad != 0;
 }
