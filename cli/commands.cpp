@@ -32,7 +32,7 @@ void installInterruptHandler()
 void addRunOptions(CLI::App &cmd, RunArgs &a)
 {
 	cmd.add_option("--strategy", a.strategy, "dpor | optimal | dfs | sleepset | random | pct "
-			"(default: the scenario's, else sleepset)")
+			"(default: the scenario's, else dpor)")
 		->check(CLI::IsMember({"dpor", "optimal", "dfs", "sleepset", "random", "pct"}));
 	cmd.add_option("--depth", a.depth, "bug depth for --strategy pct (default 3)")
 		->check(CLI::Range(1u, 64u));
