@@ -3,9 +3,10 @@
  * Cross-checks the exhaustive strategies on random programs (not a test):
  * for each seed, the traces that dpor and optimal reach against those of
  * sleep sets (and, with --dfs, sleep sets against plain DFS; with --split,
- * dpor and optimal also through the parallel split of the CLI).
+ * dpor and optimal also through the parallel split of the CLI; with
+ * --bounded B, bounded POR against iterative bounding at every bound 0..B).
  * Usage: mmrace-random-probe FIRST LAST [threads T] [mutexes M] [rwsems R]
- *        [ops N] [interleavings I] [--dfs] [--split]
+ *        [ops N] [interleavings I] [--dfs] [--split] [--bounded B]
  */
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
 	RandomProgramOptions o;
 	o.maxInterleavings = 20000;
 	bool withDfs = false, withSplit = false;
+	int bounded = -1;
 	for (int i = 3; i < argc; ++i) {
 		std::string a = argv[i];
 		auto next = [&] { return std::atoi(argv[++i]); };
@@ -79,9 +81,39 @@ int main(int argc, char **argv)
 			withDfs = true;
 		else if (a == "--split")
 			withSplit = true;
+		else if (a == "--bounded")
+			bounded = next();
 	}
 	int bad = 0;
 	std::uint64_t optimalPruned = 0, dporPruned = 0, sleepPruned = 0;
+	std::uint64_t dfsExecutions = 0, porExecutions = 0;
+	for (std::uint64_t seed = first; seed <= last && bounded >= 0; ++seed) {
+		auto p = makeRandomProgram(seed, o);
+		for (int b = 0; b <= bounded; ++b) {
+			Run ref = runWith(*p, makeIterativeBoundingStrategy(static_cast<unsigned>(b)));
+			Run por = runWith(*p, makeBoundedPorStrategy(static_cast<unsigned>(b)));
+			dfsExecutions += ref.stats.executions;
+			porExecutions += por.stats.executions;
+			if (por.traces == ref.traces && por.finals == ref.finals &&
+			    por.stats.executions <= ref.stats.executions)
+				continue;
+			++bad;
+			std::printf("seed %llu bound %d: bounded dfs %llu executions, %zu traces; "
+				    "bounded por %llu executions, %zu traces, finals %s\n%s\n",
+				    static_cast<unsigned long long>(seed), b,
+				    static_cast<unsigned long long>(ref.stats.executions),
+				    ref.traces.size(),
+				    static_cast<unsigned long long>(por.stats.executions),
+				    por.traces.size(), por.finals == ref.finals ? "same" : "DIFFER",
+				    describe(p->spec()).c_str());
+		}
+	}
+	if (bounded >= 0) {
+		std::printf("executions: bounded dfs %llu, bounded por %llu\n%d mismatches\n",
+			    static_cast<unsigned long long>(dfsExecutions),
+			    static_cast<unsigned long long>(porExecutions), bad);
+		return bad != 0;
+	}
 	for (std::uint64_t seed = first; seed <= last; ++seed) {
 		auto p = makeRandomProgram(seed, o);
 		Run ref = runWith(*p, makeSleepSetStrategy());

@@ -737,3 +737,35 @@ TEST_CASE("three-task random programs with trylocks and rwsems: dpor and optimal
 	CHECK(withTrylock >= (kLargeCases ? 100 : 20));
 	CHECK(withReaders >= (kLargeCases ? 100 : 20));
 }
+
+TEST_CASE("bounded por: every trace and final state of bounded dfs at bounds 0 to 2, in no more "
+	  "executions",
+	  "[random-program][bounded]")
+{
+	RandomProgramOptions mutexes, rwsems;
+	mutexes.maxInterleavings = rwsems.maxInterleavings = kLargeCases ? 5000 : 1000;
+	rwsems.minThreads = rwsems.maxThreads = 3;
+	rwsems.minRwsems = 1;
+	rwsems.maxRwsems = 2;
+	rwsems.maxOps = 8;
+	std::uint64_t dfsExecutions = 0, porExecutions = 0;
+	for (const RandomProgramOptions &o : {mutexes, rwsems}) {
+		for (std::uint64_t seed = 1; seed <= (kLargeCases ? 100 : 25); ++seed) {
+			auto p = makeRandomProgram(seed, o);
+			INFO(describe(p->spec()));
+			for (unsigned bound = 0; bound <= 2; ++bound) {
+				INFO("bound " << bound);
+				Run dfs = runWith(*p, makeBoundedDfsStrategy(bound));
+				Run por = runWith(*p, makeBoundedPorStrategy(bound));
+				CHECK(por.stats.exhausted);
+				CHECK(por.traces == dfs.traces);
+				CHECK(por.finals == dfs.finals);
+				CHECK(por.stats.executions <= dfs.stats.executions);
+				dfsExecutions += dfs.stats.executions;
+				porExecutions += por.stats.executions;
+			}
+		}
+	}
+	/* And it does reduce. */
+	CHECK(porExecutions * 3 < dfsExecutions * 2);
+}

@@ -69,5 +69,12 @@ std::unique_ptr<PreemptionBoundedStrategy> makeBoundedDfsStrategy(unsigned bound
  * preemptions, then exactly 1, ... up to maxBound; each execution runs once.
  */
 std::unique_ptr<PreemptionBoundedStrategy> makeIterativeBoundingStrategy(unsigned maxBound);
+/*
+ * Iterative bounding with partial-order reduction (bounded.cpp): a node whose
+ * prefix is equivalent to an explored node's, with the same last task and no
+ * fewer preemptions, is cut short; every state iterative bounding reaches is
+ * reached, in no more executions.
+ */
+std::unique_ptr<PreemptionBoundedStrategy> makeBoundedPorStrategy(unsigned maxBound);
 
 } // namespace mmrace
