@@ -224,7 +224,8 @@ TEST_CASE("corpus: dpor and optimal explore every trace, where they once missed 
 	CHECK(cli::runScenario(sc, sleep).result.stats.complete == c.traces);
 }
 
-TEST_CASE("corpus: bound 2 and PCT depth 2 find Seed E", "[corpus][bounded][pct]")
+TEST_CASE("corpus: bound 2 (bounded DFS and bounded POR) and PCT depth 2 find Seed E",
+	  "[corpus][bounded][pct]")
 {
 	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-unprotected.json");
 	cli::RunOptions bounded;
@@ -236,6 +237,27 @@ TEST_CASE("corpus: bound 2 and PCT depth 2 find Seed E", "[corpus][bounded][pct]
 	/* Bound 0 runs each thread alone: no race. */
 	bounded.preemptionBound = 0;
 	CHECK_FALSE(cli::runScenario(sc, bounded).result.harmful.has_value());
+
+	/* Bounded POR (dpor with a bound) finds it too, in no more executions. */
+	cli::RunOptions por;
+	por.strategy = "dpor";
+	por.preemptionBound = 2;
+	auto pr = cli::runScenario(sc, por);
+	REQUIRE(pr.result.harmful.has_value());
+	CHECK(pr.result.harmful->finding.invariant == "rmap-walk-lock");
+	CHECK(pr.result.stats.executions <= r.result.stats.executions);
+	CHECK(pr.strategy == "bounded-por(preemption bound 0..2)");
+	CHECK(cli::replayTrace(*pr.harmfulTrace).reproduced);
+	por.preemptionBound = 0;
+	CHECK_FALSE(cli::runScenario(sc, por).result.harmful.has_value());
+	/* Bound 2 on the mainline twin: clean, with fewer executions than bounded DFS. */
+	auto mainline = load(sourceRoot() / "scenarios" / "library" / "seed-e-mainline.json");
+	por.preemptionBound = bounded.preemptionBound = 2;
+	auto pm = cli::runScenario(mainline, por);
+	auto dm = cli::runScenario(mainline, bounded);
+	CHECK(pm.result.stats.exhausted);
+	CHECK_FALSE(pm.result.harmful.has_value());
+	CHECK(pm.result.stats.executions < dm.result.stats.executions);
 
 	for (std::uint64_t seed = 1; seed <= 20; ++seed) {
 		cli::RunOptions pct;
