@@ -32,7 +32,7 @@ void installInterruptHandler()
 void addRunOptions(CLI::App &cmd, RunArgs &a)
 {
 	cmd.add_option("--strategy", a.strategy, "dpor | optimal | dfs | sleepset | random | pct "
-			"(default: the scenario's, else sleepset)")
+			"(default: the scenario's, else dpor)")
 		->check(CLI::IsMember({"dpor", "optimal", "dfs", "sleepset", "random", "pct"}));
 	cmd.add_option("--depth", a.depth, "bug depth for --strategy pct (default 3)")
 		->check(CLI::Range(1u, 64u));
@@ -40,8 +40,8 @@ void addRunOptions(CLI::App &cmd, RunArgs &a)
 		       "K/N: explore share K (0..N-1) of a run split over N processes (batch "
 		       "systems); the shares' counts add up to the whole run's");
 	cmd.add_option("--preemption-bound", a.preemptionBound,
-		       "with --strategy dfs: iterative context bounding, 0 preemptions, then 1, ... "
-		       "up to N (CHESS)");
+		       "iterative context bounding, 0 preemptions, then 1, ... up to N (CHESS): "
+		       "with --strategy dpor with partial-order reduction, with dfs without");
 	cmd.add_option("--seed", a.seed, "seed for --strategy random (default 1)");
 	cmd.add_option("--max-executions", a.maxExecutions, "stop after N executions (default: none)");
 	cmd.add_option("--max-steps", a.maxSteps,

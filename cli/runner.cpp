@@ -158,21 +158,24 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 	eo.shardIndex = opt.shardIndex;
 	eo.shardCount = opt.shardCount;
 	unsigned jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
-	if (opt.preemptionBound && run.strategy != "dfs")
-		throw std::invalid_argument("--preemption-bound works with --strategy dfs (bounded DPOR "
-					    "is not implemented yet)");
+	if (opt.preemptionBound && run.strategy != "dfs" && run.strategy != "dpor")
+		throw std::invalid_argument("--preemption-bound works with --strategy dpor (bounded "
+					    "partial-order reduction) and dfs");
 	std::unique_ptr<Strategy> sequential;
 	if (run.strategy == "pct") {
 		/* PCT learns k from earlier executions: one worker. */
 		sequential = makePctStrategy(run.seed, opt.depth);
 		run.strategy = fmt::format("pct(depth {})", opt.depth);
 	} else if (opt.preemptionBound) {
-		sequential = makeIterativeBoundingStrategy(*opt.preemptionBound);
-		run.strategy = fmt::format("dfs(preemption bound 0..{})", *opt.preemptionBound);
+		bool por = run.strategy == "dpor";
+		sequential = por ? makeBoundedPorStrategy(*opt.preemptionBound)
+				 : makeIterativeBoundingStrategy(*opt.preemptionBound);
+		run.strategy = fmt::format("{}(preemption bound 0..{})", por ? "bounded-por" : "dfs",
+					   *opt.preemptionBound);
 	}
 	if (sequential && opt.shardCount > 1)
-		throw std::invalid_argument("--shard splits dpor, dfs, sleepset and random runs; not pct "
-					    "or --preemption-bound");
+		throw std::invalid_argument("--shard splits dpor, optimal, dfs, sleepset and random runs; "
+					    "not pct or --preemption-bound");
 	if (sequential) {
 		jobs = 1;
 		auto program = factory();

@@ -21,7 +21,7 @@
 namespace mmrace::cli {
 
 struct RunOptions {
-	std::string strategy;	/* empty: the scenario's, else "sleepset" */
+	std::string strategy;	/* empty: the scenario's, else kDefaultStrategy */
 	std::optional<std::uint64_t> seed;
 	std::optional<std::uint64_t> maxExecutions;
 	std::optional<std::uint64_t> maxSteps;
@@ -41,7 +41,7 @@ struct RunOptions {
 	std::optional<unsigned> preemptionBound;
 };
 
-inline constexpr const char *kDefaultStrategy = "sleepset";
+inline constexpr const char *kDefaultStrategy = "dpor";
 inline constexpr std::uint64_t kDefaultMaxSteps = 10000;
 
 struct ScenarioRun {

@@ -146,6 +146,8 @@ public:
 	bool replaying() const { return pos_ < branches_.size(); }
 
 	std::size_t depth() const { return branches_.size(); }
+	/* Length of the fixed prefix (0 for the whole tree). */
+	std::size_t fixedPrefix() const { return floor_; }
 	const std::vector<Branch> &branches() const { return branches_; }
 
 	/* Checkpoint form (a line of text), for resuming a search. */

@@ -93,6 +93,24 @@ TEST_CASE("cli: usage errors and unreadable files exit 3", "[cli]")
 			    "/scenarios/library/seed-e-mainline.json'");
 	CHECK(guard.exit == 3);
 	CHECK_THAT(guard.out, Catch::Contains("unknown guard \"no.such_guard\"; allowed:"));
+	auto bound = mmrace("run --strategy optimal --preemption-bound 1 '" + root() +
+			    "/scenarios/library/seed-e-mainline.json'");
+	CHECK(bound.exit == 3);
+	CHECK_THAT(bound.out, Catch::Contains("--preemption-bound works with --strategy dpor"));
+}
+
+TEST_CASE("cli: --preemption-bound uses bounded POR by default, bounded DFS with dfs", "[cli]")
+{
+	TempDir tmp;
+	const std::string sc = "'" + root() + "/scenarios/library/seed-e-unprotected.json'";
+	auto por = mmrace("run --preemption-bound 2 --trace-dir '" + tmp.path.string() + "' " + sc);
+	CHECK(por.exit == 1);
+	CHECK_THAT(por.out, Catch::Contains("strategy bounded-por(preemption bound 0..2)"));
+	CHECK_THAT(por.out, Catch::Contains("rmap-walk-lock"));
+	auto dfs = mmrace("run --strategy dfs --preemption-bound 2 --trace-dir '" +
+			  tmp.path.string() + "' " + sc);
+	CHECK(dfs.exit == 1);
+	CHECK_THAT(dfs.out, Catch::Contains("strategy dfs(preemption bound 0..2)"));
 }
 
 TEST_CASE("cli: run finds Seed E, writes a trace, and replay reproduces it", "[cli][replay]")

@@ -512,3 +512,122 @@ TEST_CASE("pct: never picks a task blocked on a lock", "[pct]")
 	}
 	CHECK(finals == std::set<int>{9});
 }
+
+namespace
+{
+
+/*
+ * B sees both windows open (x == 1 and y == 1), a bug that needs two
+ * preemptions: A and C must each be stopped between their two writes. The
+ * report comes in the middle of the execution, at B's second read.
+ */
+struct TwoWindows : Program {
+	int x = 0, y = 0;
+	void setUp(Execution &e) override
+	{
+		x = y = 0;
+		e.spawn("A", [this, &e] {
+			e.point({1, kNoObject, AccessKind::Write, "A: x = 1", nullptr});
+			x = 1;
+			e.point({1, kNoObject, AccessKind::Write, "A: x = 0", nullptr});
+			x = 0;
+		});
+		e.spawn("B", [this, &e] {
+			e.point({1, kNoObject, AccessKind::Read, "B: read x", nullptr});
+			int seenX = x;
+			e.point({2, kNoObject, AccessKind::Read, "B: read y", nullptr});
+			if (seenX == 1 && y == 1) {
+				Finding f;
+				f.invariant = "both-windows";
+				f.title = "B saw x == 1 and y == 1";
+				e.report(std::move(f));
+			}
+		});
+		e.spawn("C", [this, &e] {
+			e.point({2, kNoObject, AccessKind::Write, "C: y = 1", nullptr});
+			y = 1;
+			e.point({2, kNoObject, AccessKind::Write, "C: y = 0", nullptr});
+			y = 0;
+		});
+	}
+};
+
+} // namespace
+
+TEST_CASE("bounded por: finds a bug exactly when bounded dfs does, in no more executions",
+	  "[bounded][por]")
+{
+	for (unsigned bound = 0; bound <= 3; ++bound) {
+		INFO("bound " << bound);
+		{
+			std::unique_ptr<TestLock> a, b;
+			FnProgram p = abba(a, b);
+			auto dfs = makeBoundedDfsStrategy(bound);
+			auto por = makeBoundedPorStrategy(bound);
+			auto rd = explore(p, *dfs, {});
+			auto rp = explore(p, *por, {});
+			CHECK(rd.harmful.has_value() == (bound >= 1));
+			CHECK(rp.harmful.has_value() == rd.harmful.has_value());
+			if (rp.harmful)
+				CHECK(rp.harmful->finding.invariant == "deadlock");
+			/* The iterative search stops at the first bug: in no more executions. */
+			auto it = makeIterativeBoundingStrategy(bound);
+			CHECK(rp.stats.executions <= explore(p, *it, {}).stats.executions);
+		}
+		{
+			TwoWindows p;
+			auto dfs = makeBoundedDfsStrategy(bound);
+			auto por = makeBoundedPorStrategy(bound);
+			auto rd = explore(p, *dfs, {});
+			auto rp = explore(p, *por, {});
+			CHECK(rd.harmful.has_value() == (bound >= 2));
+			CHECK(rp.harmful.has_value() == rd.harmful.has_value());
+			if (rp.harmful) {
+				CHECK(rp.harmful->finding.invariant == "both-windows");
+				CHECK(por->preemptions() == 2);
+			}
+			auto it = makeIterativeBoundingStrategy(bound);
+			CHECK(rp.stats.executions <= explore(p, *it, {}).stats.executions);
+		}
+		{
+			LostUpdate p;
+			auto dfs = makeBoundedDfsStrategy(bound);
+			auto por = makeBoundedPorStrategy(bound);
+			auto rd = explore(p, *dfs, {});
+			auto rp = explore(p, *por, {});
+			CHECK(rd.harmful.has_value() == (bound >= 1));
+			CHECK(rp.harmful.has_value() == rd.harmful.has_value());
+			auto it = makeIterativeBoundingStrategy(bound);
+			CHECK(rp.stats.executions <= explore(p, *it, {}).stats.executions);
+		}
+	}
+	auto por = makeBoundedPorStrategy(2);
+	CHECK(por->name() == "bounded-por(0)");
+}
+
+TEST_CASE("bounded por: each execution is one of bounded dfs, with locks and data choices",
+	  "[bounded][por]")
+{
+	for (unsigned bound = 0; bound <= 6; ++bound) {
+		INFO("bound " << bound);
+		LockChoiceProgram p;
+		auto hook = [&](std::function<void(Execution &)> f) { p.onEnd = std::move(f); };
+		auto dfs = makeBoundedDfsStrategy(bound);
+		auto d = visits(p, hook, *dfs);
+		auto por = makeBoundedPorStrategy(bound);
+		std::vector<Visit> v;
+		hook([&](Execution &e) {
+			v.push_back({e.choices(), por->currentBound(), por->preemptions()});
+		});
+		ExploreResult r = explore(p, *por, {});
+		CHECK(r.stats.exhausted);
+		CHECK(r.stats.executions <= d.size());
+		/* Every complete execution of bounded por is one of bounded dfs. */
+		std::set<ChoiceLog> all = logSet(d);
+		for (const Visit &x : v) {
+			CHECK(all.count(x.choices) == 1);
+			CHECK(x.preemptions <= bound);
+		}
+		CHECK(logSet(v).size() == v.size());
+	}
+}

@@ -47,6 +47,10 @@ int opSteps(const RandomOp &op)
 	switch (op.kind) {
 	case Kind::Locked:
 	case Kind::TryLocked:
+	case Kind::ReadLocked:
+	case Kind::WriteLocked:
+	case Kind::TryReadLocked:
+	case Kind::TryWriteLocked:
 		return 2 + maxSteps(op.body);
 	case Kind::IfEquals:
 		return std::max(maxSteps(op.body), maxSteps(op.orElse));
@@ -58,15 +62,15 @@ int opSteps(const RandomOp &op)
 class Generator
 {
 public:
-	Generator(std::uint64_t seed, int vars, int mutexes)
-	    : rng_(seed), vars_(vars), mutexes_(mutexes)
+	Generator(std::uint64_t seed, int vars, int mutexes, int rwsems)
+	    : rng_(seed), vars_(vars), mutexes_(mutexes), rwsems_(rwsems)
 	{
 	}
 
 	/*
 	 * Ops whose longest path takes exactly `budget` steps. `floor` is the lowest
-	 * mutex a blocking lock may take (one above every held mutex), `held`
-	 * the mutexes held here.
+	 * lock a blocking lock may take (one above every held lock), `held` the
+	 * locks held here; rwsem s is lock mutexes_ + s.
 	 */
 	std::vector<RandomOp> block(int budget, int floor, std::uint32_t held, int depth)
 	{
@@ -89,10 +93,23 @@ private:
 				free.push_back(m);
 		bool canTry = budget >= 2 && !free.empty() && depth < 2;
 		bool canBranch = depth < 2;
+		const int locks = mutexes_ + rwsems_;
+		bool canRwsem = budget >= 2 && std::max(floor, mutexes_) < locks;
+		std::vector<int> freeRwsems;
+		for (int r = 0; r < rwsems_; ++r)
+			if (!(held & (1u << (mutexes_ + r))))
+				freeRwsems.push_back(r);
+		bool canTryRwsem = budget >= 2 && !freeRwsems.empty() && depth < 2;
 
-		/* Weights: load 4, store 4, fetch_add 2, cas 2, lock 3, trylock 1, if 2. */
-		const int weights[] = {
-		    4, 4, 2, 2, canLock ? 3 : 0, canTry ? 1 : 0, canBranch ? 2 : 0};
+		/*
+		 * Weights: load 4, store 4, fetch_add 2, cas 2, lock 3, trylock 1,
+		 * if 2, down_read 3, down_write 2, down_read_trylock 1,
+		 * down_write_trylock 1 (none without rwsems: earlier programs stay).
+		 */
+		const int lockW = canLock ? 3 : 0, tryW = canTry ? 1 : 0, ifW = canBranch ? 2 : 0;
+		const int readW = canRwsem ? 3 : 0, writeW = canRwsem ? 2 : 0;
+		const int tryRwW = canTryRwsem ? 1 : 0;
+		const int weights[] = {4, 4, 2, 2, lockW, tryW, ifW, readW, writeW, tryRwW, tryRwW};
 		int total = 0;
 		for (int w : weights)
 			total += w;
@@ -142,6 +159,24 @@ private:
 			op.orElse = block(rng_.range(0, thenSteps), floor, held, depth + 1);
 			break;
 		}
+		case Kind::ReadLocked:
+		case Kind::WriteLocked: {
+			int lock = rng_.range(std::max(floor, mutexes_), locks - 1);
+			op.rwsem = lock - mutexes_;
+			int inner = rng_.range(0, std::min(2, budget - 2));
+			op.body = block(inner, lock + 1, held | (1u << lock), depth + 1);
+			break;
+		}
+		case Kind::TryReadLocked:
+		case Kind::TryWriteLocked: {
+			op.rwsem = freeRwsems[static_cast<std::size_t>(
+			    rng_.range(0, static_cast<int>(freeRwsems.size()) - 1))];
+			int lock = mutexes_ + op.rwsem;
+			int inner = rng_.range(0, std::min(2, budget - 2));
+			op.body =
+			    block(inner, std::max(floor, lock + 1), held | (1u << lock), depth + 1);
+			break;
+		}
 		}
 		return op;
 	}
@@ -149,6 +184,7 @@ private:
 	Rng rng_;
 	int vars_;
 	int mutexes_;
+	int rwsems_;
 };
 
 /* C(n, k), saturating at the maximum. */
@@ -183,6 +219,7 @@ void describeOps(std::string &out, const std::vector<RandomOp> &ops, int indent)
 	const std::string pad(static_cast<std::size_t>(indent) * 2, ' ');
 	auto var = [](int v) { return "v" + std::to_string(v); };
 	auto mutex = [](int m) { return "m" + std::to_string(m); };
+	auto rwsem = [](int r) { return "s" + std::to_string(r); };
 	for (const RandomOp &op : ops) {
 		switch (op.kind) {
 		case Kind::Load:
@@ -210,6 +247,22 @@ void describeOps(std::string &out, const std::vector<RandomOp> &ops, int indent)
 			describeOps(out, op.body, indent + 1);
 			out += pad + "  unlock(" + mutex(op.mutex) + ")\n" + pad + "}\n";
 			break;
+		case Kind::ReadLocked:
+		case Kind::WriteLocked: {
+			const char *mode = op.kind == Kind::ReadLocked ? "read" : "write";
+			out += pad + "down_" + mode + "(" + rwsem(op.rwsem) + ")\n";
+			describeOps(out, op.body, indent + 1);
+			out += pad + "up_" + mode + "(" + rwsem(op.rwsem) + ")\n";
+			break;
+		}
+		case Kind::TryReadLocked:
+		case Kind::TryWriteLocked: {
+			const char *mode = op.kind == Kind::TryReadLocked ? "read" : "write";
+			out += pad + "if (down_" + mode + "_trylock(" + rwsem(op.rwsem) + ")) {\n";
+			describeOps(out, op.body, indent + 1);
+			out += pad + "  up_" + mode + "(" + rwsem(op.rwsem) + ")\n" + pad + "}\n";
+			break;
+		}
 		case Kind::IfEquals:
 			out += pad + "if (r == " + std::to_string(op.value) + ") {\n";
 			describeOps(out, op.body, indent + 1);
@@ -251,7 +304,8 @@ RandomProgramSpec generateRandomProgram(std::uint64_t seed, const RandomProgramO
 {
 	if (o.minThreads < 1 || o.maxThreads > 64 || o.minVars < 1 || o.maxMutexes > 31 ||
 	    o.minOps < 1 || o.minThreads > o.maxThreads || o.minOps > o.maxOps ||
-	    o.minVars > o.maxVars || o.minMutexes < 0 || o.minMutexes > o.maxMutexes)
+	    o.minVars > o.maxVars || o.minMutexes < 0 || o.minMutexes > o.maxMutexes ||
+	    o.minRwsems < 0 || o.minRwsems > o.maxRwsems || o.maxMutexes + o.maxRwsems > 31)
 		throw std::invalid_argument("random program: inconsistent options");
 	RandomProgramSpec spec;
 	spec.seed = seed;
@@ -259,6 +313,7 @@ RandomProgramSpec generateRandomProgram(std::uint64_t seed, const RandomProgramO
 	int threads = shape.range(o.minThreads, o.maxThreads);
 	spec.vars = shape.range(o.minVars, o.maxVars);
 	spec.mutexes = shape.range(o.minMutexes, o.maxMutexes);
+	spec.rwsems = shape.range(o.minRwsems, o.maxRwsems);
 	std::vector<int> budgets;
 	for (int t = 0; t < threads; ++t)
 		budgets.push_back(shape.range(o.minOps, o.maxOps));
@@ -271,7 +326,7 @@ RandomProgramSpec generateRandomProgram(std::uint64_t seed, const RandomProgramO
 			--*longest;
 		}
 	}
-	Generator gen(shape.next(), spec.vars, spec.mutexes);
+	Generator gen(shape.next(), spec.vars, spec.mutexes, spec.rwsems);
 	for (int b : budgets)
 		spec.threads.push_back(gen.block(b, 0, 0, 0));
 	return spec;
@@ -279,9 +334,10 @@ RandomProgramSpec generateRandomProgram(std::uint64_t seed, const RandomProgramO
 
 std::string describe(const RandomProgramSpec &spec)
 {
-	std::string out = "random program, seed " + std::to_string(spec.seed) + ": " +
-			  std::to_string(spec.vars) + " variables (all 0), " +
-			  std::to_string(spec.mutexes) + " mutexes\n";
+	std::string out =
+	    "random program, seed " + std::to_string(spec.seed) + ": " + std::to_string(spec.vars) +
+	    " variables (all 0), " + std::to_string(spec.mutexes) + " mutexes" +
+	    (spec.rwsems ? ", " + std::to_string(spec.rwsems) + " rwsems" : "") + "\n";
 	for (std::size_t t = 0; t < spec.threads.size(); ++t) {
 		out += "t" + std::to_string(t) + ":\n";
 		describeOps(out, spec.threads[t], 1);
@@ -308,6 +364,9 @@ void RandomProgram::setUp(Execution &e)
 		vars_.emplace_back(ids_, 0);
 	for (int m = 0; m < spec_.mutexes; ++m)
 		mutexes_.push_back(std::make_unique<Mutex>(ids_, "m" + std::to_string(m)));
+	rwsems_.clear();
+	for (int r = 0; r < spec_.rwsems; ++r)
+		rwsems_.push_back(std::make_unique<RwSem>(ids_, "s" + std::to_string(r)));
 	tasks_.assign(spec_.threads.size(), Task{});
 	for (std::size_t t = 0; t < spec_.threads.size(); ++t)
 		e.spawn("t" + std::to_string(t),
@@ -359,6 +418,36 @@ void RandomProgram::run(Execution &e, Task &task, const std::vector<RandomOp> &o
 		case Kind::IfEquals:
 			run(e, task, task.last == op.value ? op.body : op.orElse);
 			break;
+		case Kind::ReadLocked: {
+			RwSem &s = *rwsems_[static_cast<std::size_t>(op.rwsem)];
+			s.lockShared(e, "random: down_read");
+			run(e, task, op.body);
+			s.unlockShared(e, "random: up_read");
+			break;
+		}
+		case Kind::WriteLocked: {
+			RwSem &s = *rwsems_[static_cast<std::size_t>(op.rwsem)];
+			s.lock(e, "random: down_write");
+			run(e, task, op.body);
+			s.unlock(e, "random: up_write");
+			break;
+		}
+		case Kind::TryReadLocked: {
+			RwSem &s = *rwsems_[static_cast<std::size_t>(op.rwsem)];
+			if (s.tryLockShared(e, "random: down_read_trylock")) {
+				run(e, task, op.body);
+				s.unlockShared(e, "random: up_read");
+			}
+			break;
+		}
+		case Kind::TryWriteLocked: {
+			RwSem &s = *rwsems_[static_cast<std::size_t>(op.rwsem)];
+			if (s.tryLock(e, "random: down_write_trylock")) {
+				run(e, task, op.body);
+				s.unlock(e, "random: up_write");
+			}
+			break;
+		}
 		}
 	}
 }

@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * Small random programs over shared integers and mutexes, for property tests
+ * Small random programs over shared integers, mutexes and rwsems, for property tests
  * of the strategies (as dscheck does for OCaml's DPOR): every exhaustive
  * strategy must reach the same final states as plain DFS. A program is
  * plain data (RandomProgramSpec), generated from a seed alone, so a failing
@@ -12,6 +12,8 @@
  * them in increasing index order, and a task never blocks on a mutex while
  * holding a higher one (trylocks, which never block, may take any mutex the
  * task does not hold, and the later blocking locks then go above it too).
+ * Rwsems count as locks numbered after the mutexes for this order (a task
+ * never takes one it holds, in either mode).
  */
 
 #include <cstdint>
@@ -33,10 +35,15 @@ struct RandomOp {
 		Locked,		 /* lock(mutex); body; unlock(mutex) */
 		TryLocked,	 /* if (trylock(mutex)) { body; unlock(mutex) } */
 		IfEquals,	 /* if (r == value) body else orElse: no step */
+		ReadLocked,	 /* down_read(rwsem); body; up_read(rwsem) */
+		WriteLocked,	 /* down_write(rwsem); body; up_write(rwsem) */
+		TryReadLocked,	 /* if (down_read_trylock(rwsem)) { body; up_read } */
+		TryWriteLocked,	 /* if (down_write_trylock(rwsem)) { body; up_write } */
 	};
 	Kind kind = Kind::Load;
 	int var = 0;
 	int mutex = 0;
+	int rwsem = 0;
 	int value = 0;
 	int expected = 0;
 	bool fromRegister = false;
@@ -53,6 +60,7 @@ struct RandomProgramSpec {
 	std::uint64_t seed = 0;
 	int vars = 0;
 	int mutexes = 0;
+	int rwsems = 0;
 	std::vector<std::vector<RandomOp>> threads;
 };
 
@@ -63,6 +71,8 @@ struct RandomProgramOptions {
 	int minOps = 2, maxOps = 6;
 	int minVars = 2, maxVars = 3;
 	int minMutexes = 0, maxMutexes = 2;
+	/* None by default: the programs of a seed stay those of earlier versions. */
+	int minRwsems = 0, maxRwsems = 0;
 	/*
 	 * If non-zero, threads' op budgets are cut (longest first) until the
 	 * number of interleavings of their steps, ignoring blocking, is at most
@@ -103,6 +113,7 @@ private:
 	ObjectIds ids_;
 	std::vector<SharedInt> vars_;
 	std::vector<std::unique_ptr<Mutex>> mutexes_;
+	std::vector<std::unique_ptr<RwSem>> rwsems_;
 	std::vector<Task> tasks_;
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 #include "shared.hpp"
 
+#include <bit>
 #include <stdexcept>
 
 namespace mmrace::programs
@@ -79,6 +80,75 @@ void Mutex::holders(void (*emit)(void *, TaskId), void *arg) const
 {
 	if (owner_ != kNoTask)
 		emit(arg, owner_);
+}
+
+void RwSem::lockShared(Execution &e, const char *label)
+{
+	e.point({id_, kNoObject, AccessKind::AcquireShared, label, this});
+	readers_ |= std::uint64_t{1} << e.current();
+}
+
+bool RwSem::tryLockShared(Execution &e, const char *label)
+{
+	e.point({id_, kNoObject, AccessKind::TryAcquireShared, label, nullptr});
+	if (writer_ != kNoTask)
+		return false;
+	readers_ |= std::uint64_t{1} << e.current();
+	return true;
+}
+
+void RwSem::unlockShared(Execution &e, const char *label)
+{
+	if (!(readers_ >> e.current() & 1))
+		throw std::logic_error("up_read of " + name_ + " by a task that does not hold it");
+	e.point({id_, kNoObject, AccessKind::ReleaseShared, label, nullptr});
+	readers_ &= ~(std::uint64_t{1} << e.current());
+}
+
+void RwSem::lock(Execution &e, const char *label)
+{
+	e.point({id_, kNoObject, AccessKind::Acquire, label, this});
+	writer_ = e.current();
+}
+
+bool RwSem::tryLock(Execution &e, const char *label)
+{
+	e.point({id_, kNoObject, AccessKind::TryAcquire, label, nullptr});
+	if (writer_ != kNoTask || readers_)
+		return false;
+	writer_ = e.current();
+	return true;
+}
+
+void RwSem::unlock(Execution &e, const char *label)
+{
+	if (writer_ != e.current())
+		throw std::logic_error("up_write of " + name_ + " by a task that does not hold it");
+	e.point({id_, kNoObject, AccessKind::Release, label, nullptr});
+	writer_ = kNoTask;
+}
+
+bool RwSem::canProceed(AccessKind kind, TaskId) const
+{
+	if (kind == AccessKind::AcquireShared)
+		return writer_ == kNoTask;
+	return writer_ == kNoTask && !readers_;
+}
+
+std::string RwSem::describeWait(AccessKind kind) const
+{
+	return name_ + (kind == AccessKind::AcquireShared ? " (read)" : " (write)") +
+	       (writer_ != kNoTask ? ", write-held by task " + std::to_string(writer_)
+		: readers_	   ? ", read-held"
+				   : ", free");
+}
+
+void RwSem::holders(void (*emit)(void *, TaskId), void *arg) const
+{
+	if (writer_ != kNoTask)
+		emit(arg, writer_);
+	for (std::uint64_t m = readers_; m; m &= m - 1)
+		emit(arg, static_cast<TaskId>(std::countr_zero(m)));
 }
 
 } // namespace mmrace::programs

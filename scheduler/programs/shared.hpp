@@ -17,6 +17,14 @@
  *   tryLock                       TryAcquire (never blocks, may fail)
  *   unlock                        Release
  *
+ * and for a reader-writer semaphore (as the kernel's rwsem, without writer
+ * preference: a waiting writer does not hold new readers back)
+ *
+ *   lockShared (down_read)        AcquireShared (blocks while a writer holds it)
+ *   tryLockShared                 TryAcquireShared (fails while a writer holds it)
+ *   unlockShared (up_read)        ReleaseShared
+ *   lock, tryLock, unlock         Acquire, TryAcquire, Release (exclusive)
+ *
  * Object ids come from an ObjectIds counter that the program resets in
  * setUp(), so an object gets the same id in every execution as long as the
  * program creates its objects in a fixed order.
@@ -92,6 +100,36 @@ private:
 	ObjectId id_;
 	std::string name_;
 	TaskId owner_ = kNoTask;
+};
+
+/* A reader-writer semaphore; the same lock state as model/sync.hpp's Lock. */
+class RwSem : public SyncObject
+{
+public:
+	RwSem(ObjectIds &ids, std::string name) : id_(ids.next()), name_(std::move(name)) {}
+	RwSem(const RwSem &) = delete;
+	RwSem &operator=(const RwSem &) = delete;
+
+	void lockShared(Execution &e, const char *label = "down_read");
+	bool tryLockShared(Execution &e, const char *label = "down_read_trylock");
+	void unlockShared(Execution &e, const char *label = "up_read");
+	void lock(Execution &e, const char *label = "down_write");
+	bool tryLock(Execution &e, const char *label = "down_write_trylock");
+	void unlock(Execution &e, const char *label = "up_write");
+
+	ObjectId id() const { return id_; }
+	TaskId writer() const { return writer_; }
+	std::uint64_t readers() const { return readers_; }
+
+	bool canProceed(AccessKind kind, TaskId task) const override;
+	std::string describeWait(AccessKind kind) const override;
+	void holders(void (*emit)(void *, TaskId), void *arg) const override;
+
+private:
+	ObjectId id_;
+	std::string name_;
+	TaskId writer_ = kNoTask;
+	std::uint64_t readers_ = 0; /* bit per task */
 };
 
 /*

@@ -16,6 +16,14 @@ bool reads(AccessKind k)
 	       k != AccessKind::ReleaseShared && k != AccessKind::Local;
 }
 
+/* Steps of one class commute with each other unless the class is kOrdered. */
+constexpr int kOrdered = 0, kReads = 1, kShared = 2;
+
+int commuting(AccessKind kind, bool write)
+{
+	return isSharedLockOp(kind) ? kShared : write ? kOrdered : kReads;
+}
+
 } // namespace
 
 void TraceClasses::setUp(Execution &e)
@@ -69,16 +77,24 @@ void TraceClasses::atEnd(Execution &e)
 			if (ev.write)
 				lastWrite = name(ev);
 		}
-		/* Reads between two writes commute: sort each run of them. */
+		/*
+		 * Adjacent reads commute, and so do adjacent reader-side
+		 * operations on an rwsem: sort each maximal run of either.
+		 */
 		for (auto it = events.begin(); it != events.end();) {
-			auto end = std::find_if(it, events.end(),
-						[](const Event &ev) { return ev.write; });
+			int cls = commuting(it->kind, it->write);
+			auto end = std::find_if(it + 1, events.end(), [cls](const Event &ev) {
+				return cls == kOrdered || commuting(ev.kind, ev.write) != cls;
+			});
 			std::sort(it, end, before);
-			it = end == events.end() ? end : end + 1;
+			it = end;
 		}
 		form += std::to_string(object) + ":";
 		for (const Event &ev : events)
-			form += (ev.write ? "w" : "r") + name(ev) + " ";
+			form += (isSharedLockOp(ev.kind) ? "s"
+				 : ev.write		 ? "w"
+							 : "r") +
+				name(ev) + " ";
 		form += ";";
 	}
 	traces_.insert(std::move(form));

@@ -10,7 +10,8 @@
  *
  * The canonical form: for every object, the sequence of steps that touched
  * it (as task and the task's step number), with each run of consecutive
- * reads sorted. Two interleavings are equivalent exactly when they order
+ * reads, and each run of consecutive reader-side rwsem operations, sorted.
+ * Two interleavings are equivalent exactly when they order
  * every pair of dependent steps alike, and dependent steps are those on a
  * common object with at least one write (access.hpp's dependent()); the
  * per-object sequences fix the order of exactly those pairs.

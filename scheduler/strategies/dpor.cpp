@@ -3,20 +3,18 @@
  * Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal
  * dynamic partial order reduction", POPL 2014; "Source sets", JACM 2017),
  * in its stateless form: every new node starts with a backtrack set of the
- * one task it runs; after each execution, race analysis walks the executed
- * sequence E and, for every race e < e' (dependent, different tasks, no
- * event happening in between), makes sure that from E' = pre(E, e) some
- * initial of v = notdep(e, E).e' is explored.
+ * one task it runs; after each execution, race analysis (race_analysis.hpp)
+ * walks the executed sequence E and, for every reversible race e < e',
+ * makes sure that from E' = pre(E, e) some initial of v = notdep(e, E).e'
+ * is explored (or asleep there, which covers it).
  *
- * Locks: happens-before and races use raceDependent(), in which a release
- * does not race with a blocking acquisition (the acquisition could never be
- * moved before it); the acquisitions
- * themselves race, so every acquisition order is explored. When the chosen
- * initial is not enabled at E' (it waits for a lock held there), every
- * enabled task is added instead, as in Flanagan and Godefroid's DPOR.
+ * An execution cut short because every enabled task sleeps also has its
+ * blocked tasks' pending steps analysed as if they ran last: the
+ * acquisition a task waits for races with the one that took the lock, and
+ * no later event would reveal that race.
  *
- * Executions blocked because every enabled task sleeps are cut short and
- * counted as pruned: wakeup trees (optimal DPOR) would avoid them.
+ * Executions blocked because every enabled task sleeps are counted as
+ * pruned: wakeup trees (optimal DPOR) avoid most of them.
  */
 #include <bit>
 #include <vector>
@@ -26,54 +24,14 @@
 #include "race_analysis.hpp"
 #include "strategies.hpp"
 
-namespace mmrace {
-
-namespace {
-
-bool isLockOp(AccessKind k)
+namespace mmrace
 {
-	switch (k) {
-	case AccessKind::Acquire:
-	case AccessKind::AcquireShared:
-	case AccessKind::TryAcquire:
-	case AccessKind::TryAcquireShared:
-	case AccessKind::Release:
-	case AccessKind::ReleaseShared:
-	case AccessKind::Wait:
-		return true;
-	default:
-		return false;
-	}
-}
 
-bool isBlocking(AccessKind k)
+namespace
 {
-	return k == AccessKind::Acquire || k == AccessKind::AcquireShared || k == AccessKind::Wait;
-}
 
-bool isRelease(AccessKind k)
+class DporStrategy : public Strategy
 {
-	return k == AccessKind::Release || k == AccessKind::ReleaseShared;
-}
-
-} // namespace
-
-bool raceDependent(const Access &a, const Access &b)
-{
-	if (!dependent(a, b))
-		return false;
-	if (!isLockOp(a.kind) || !isLockOp(b.kind))
-		return true;
-	if ((isRelease(a.kind) && isBlocking(b.kind)) || (isRelease(b.kind) && isBlocking(a.kind)))
-		return false;
-	if (isRelease(a.kind) && isRelease(b.kind))
-		return false;
-	return true;
-}
-
-namespace {
-
-class DporStrategy : public Strategy {
 public:
 	explicit DporStrategy(std::vector<Branch> prefix) : path_(std::move(prefix)) {}
 
@@ -88,6 +46,7 @@ public:
 		path_.beginExecution();
 		sleep_ = 0;
 		events_.clear();
+		blocked_.clear();
 		return true;
 	}
 
@@ -98,12 +57,16 @@ public:
 			enabled |= bit(t);
 		TaskMask awake = enabled & ~sleep_;
 		TaskMask first = view.current != kNoTask && (awake & bit(view.current))
-					 ? bit(view.current)
-					 : awake & (~awake + 1);
+				     ? bit(view.current)
+				     : awake & (~awake + 1);
 		auto pick = path_.branchTask(enabled, sleep_, view.current, first);
-		if (!pick)
+		if (!pick) {
+			blocked_ = blockedSteps(view, enabled);
 			return kNoTask;
-		const auto pending = [&](TaskId t) -> const Access & { return view.execution.pending(t); };
+		}
+		const auto pending = [&](TaskId t) -> const Access & {
+			return view.execution.pending(t);
+		};
 		events_.push_back({*pick, pending(*pick), path_.lastIndex()});
 		sleep_ = sleepAfter(path_.last(), *pick, pending);
 		return *pick;
@@ -116,37 +79,59 @@ public:
 
 private:
 	void analyzeRaces();
+	void reverse(const HappensBefore &hb, std::size_t i, std::size_t j,
+		     const std::vector<std::size_t> &v);
 
 	Path path_;
 	TaskMask sleep_ = 0;
 	bool started_ = false;
 	std::vector<TraceEvent> events_;
+	/* Blocked tasks' pending steps when the execution was cut short. */
+	std::vector<TraceEvent> blocked_;
 };
+
+void DporStrategy::reverse(const HappensBefore &hb, std::size_t i, std::size_t j,
+			   const std::vector<std::size_t> &v)
+{
+	TaskMask initials = hb.initials(v);
+	const Branch &node = path_.branches()[events_[i].branch];
+	/* Explored, to be explored, or asleep (explored from elsewhere). */
+	if (initials & (node.backtrack | node.sleep))
+		return;
+	/*
+	 * A reversible race's initials are enabled at E' (race_analysis.hpp);
+	 * this fallback (every enabled task, as in Flanagan and Godefroid's
+	 * DPOR) is only for Wait steps, whose condition the analysis does not
+	 * know.
+	 */
+	TaskMask startable = initials & node.enabled;
+	if (!startable) {
+		path_.addBacktrack(events_[i].branch, node.enabled);
+		return;
+	}
+	TaskId want = events_[j].task;
+	TaskId q =
+	    (startable & bit(want)) ? want : static_cast<TaskId>(std::countr_zero(startable));
+	path_.addBacktrack(events_[i].branch, bit(q));
+}
 
 void DporStrategy::analyzeRaces()
 {
-	if (events_.size() < 2)
-		return;
-	HappensBefore hb(events_);
-	hb.forEachRace([&](std::size_t i, std::size_t j, const std::vector<std::size_t> &v) {
-		TaskMask initials = hb.initials(v);
-		const Branch &node = path_.branches()[events_[i].branch];
-		/*
-		 * With the relaxed lock happens-before an initial can be blocked
-		 * at E' (waiting for a lock held there): only enabled initials
-		 * can start the reversed execution.
-		 */
-		TaskMask startable = initials & node.enabled;
-		if (startable & node.backtrack)
-			return;
-		if (!startable) {
-			path_.addBacktrack(events_[i].branch, node.enabled);
-			return;
-		}
-		TaskId want = events_[j].task;
-		TaskId q = (startable & bit(want)) ? want : static_cast<TaskId>(std::countr_zero(startable));
-		path_.addBacktrack(events_[i].branch, bit(q));
-	});
+	const std::size_t n = events_.size();
+	auto onRace = [this](const HappensBefore &hb) {
+		return [this, &hb](std::size_t i, std::size_t j,
+				   const std::vector<std::size_t> &v) { reverse(hb, i, j, v); };
+	};
+	if (n >= 2) {
+		HappensBefore hb(events_);
+		hb.forEachRace(onRace(hb));
+	}
+	for (const TraceEvent &b : blocked_) {
+		events_.push_back(b);
+		HappensBefore hb(events_);
+		hb.forEachRace(onRace(hb), n);
+		events_.pop_back();
+	}
 }
 
 } // namespace

@@ -8,10 +8,20 @@
  * sequence from E' before choosing freely. No execution ends blocked by its
  * sleep set, so every execution explored is a new trace.
  *
- * Dependencies are dpor.cpp's raceDependent(). Where a sequence cannot be
- * followed because its task is blocked at that point (a lock held, which the
- * relaxed lock happens-before allows), every enabled task is scheduled there
- * instead, as source-DPOR's fallback does: sound, possibly not optimal.
+ * Races and sequences come from race_analysis.hpp, with v over the whole
+ * execution as in the paper; only reversible races are inserted, so every
+ * sequence can be followed. An execution cut short anyway (a blocked task
+ * can leave every enabled one asleep) has its blocked tasks' pending steps
+ * analysed too. Wait steps, whose condition the analysis does not know, can
+ * still yield a sequence whose next task is blocked: then every enabled task
+ * is scheduled there instead, as source-DPOR's fallback does.
+ *
+ * Below a fixed prefix (parallel exploration), tasks put to sleep in the
+ * prefix only prune a sequence of which they are an initial, as in
+ * source-DPOR: their own exploration ran in another instance, and the
+ * sequences it inserted for later siblings (what makes the weak-initial test
+ * of the paper enough) never reach this one. Exploration there can end
+ * sleep-set blocked.
  */
 #include <map>
 
@@ -46,6 +56,20 @@ bool happensBefore(const std::vector<SeqEvent> &w, std::size_t k, std::size_t f)
 				reaches[m] = 1;
 	}
 	return reaches[k];
+}
+
+/* p's first event in w has no predecessor in w (p is an initial of w). */
+bool initial(TaskId p, const std::vector<SeqEvent> &w)
+{
+	for (std::size_t f = 0; f < w.size(); ++f) {
+		if (w[f].task != p)
+			continue;
+		for (std::size_t k = 0; k < f; ++k)
+			if (happensBefore(w, k, f))
+				return false;
+		return true;
+	}
+	return false;
 }
 
 /* p (whose next event is `next`) is a weak initial of w. */
@@ -132,12 +156,15 @@ public:
 				return false;
 			wakeup_.erase(wakeup_.upper_bound(at), wakeup_.end());
 			pendingAt_.erase(pendingAt_.upper_bound(at), pendingAt_.end());
+			foreignAt_.erase(foreignAt_.upper_bound(at), foreignAt_.end());
 			inherited_ = std::move(chosen);
 		}
 		started_ = true;
 		path_.beginExecution();
 		sleep_ = 0;
+		foreign_ = 0;
 		events_.clear();
+		blocked_.clear();
 		return true;
 	}
 
@@ -151,11 +178,14 @@ public:
 			TaskId pick = *path_.branchTask(enabled, sleep_, view.current);
 			events_.push_back({pick, pending(pick), path_.lastIndex()});
 			sleep_ = sleepAfter(path_.last(), pick, pending);
+			foreign_ = path_.lastIndex() < path_.fixedPrefix() ? sleep_ : foreign_ & sleep_;
 			return pick;
 		}
 		TaskMask awake = enabled & ~sleep_;
-		if (!awake)
+		if (!awake) {
+			blocked_ = blockedSteps(view, enabled);
 			return kNoTask;
+		}
 		TaskId forced = kNoTask;
 		bool fallback = false;
 		if (!inherited_.children.empty()) {
@@ -171,6 +201,7 @@ public:
 				      : static_cast<TaskId>(std::countr_zero(awake));
 		path_.branchTask(enabled, sleep_, view.current, bit(pick));
 		std::size_t idx = path_.lastIndex();
+		foreignAt_[idx] = foreign_;
 		std::vector<Access> &accesses = pendingAt_[idx];
 		accesses.clear();
 		for (TaskId t = 0; t < view.execution.taskCount(); ++t)
@@ -194,6 +225,7 @@ public:
 			path_.addBacktrack(idx, bit(c.task));
 		events_.push_back({pick, pending(pick), idx});
 		sleep_ = sleepAfter(path_.last(), pick, pending);
+		foreign_ &= sleep_;
 		return pick;
 	}
 
@@ -209,17 +241,22 @@ private:
 	TaskMask sleep_ = 0;
 	bool started_ = false;
 	std::vector<TraceEvent> events_;
+	/* Blocked tasks' pending steps when the execution was cut short. */
+	std::vector<TraceEvent> blocked_;
 	std::map<std::size_t, WakeupNode> wakeup_;	/* per task branch: branches still to explore */
 	std::map<std::size_t, std::vector<Access>> pendingAt_;	/* every task's next step there */
 	WakeupNode inherited_;	/* the sequence the next new branches follow */
+	/*
+	 * Sleeping tasks put to sleep in the fixed prefix, whose siblings other
+	 * instances explore: now, and per branch at entry.
+	 */
+	TaskMask foreign_ = 0;
+	std::map<std::size_t, TaskMask> foreignAt_;
 };
 
 void OptimalDporStrategy::analyzeRaces()
 {
-	if (events_.size() < 2)
-		return;
-	HappensBefore hb(events_);
-	hb.forEachRace([&](std::size_t i, std::size_t, const std::vector<std::size_t> &v) {
+	auto onRace = [&](std::size_t i, std::size_t, const std::vector<std::size_t> &v) {
 		std::size_t node = events_[i].branch;
 		if (node >= path_.depth() || !pendingAt_.count(node))
 			return;	/* inside a fixed prefix */
@@ -229,9 +266,18 @@ void OptimalDporStrategy::analyzeRaces()
 			w.push_back({events_[k].task, events_[k].access});
 		const std::vector<Access> &next = pendingAt_[node];
 		TaskMask asleep = b.sleep | (b.done & ~bit(b.chosen));
+		/*
+		 * A sleeping weak initial means that the rest is reached through
+		 * the sequences its own exploration inserted for its later
+		 * siblings; a task put to sleep in the fixed prefix was explored
+		 * by another instance, whose sequences never reach this one, so
+		 * only a sleeping initial (E'.v is then a trace it explored) is
+		 * proof enough.
+		 */
+		const TaskMask foreign = foreignAt_[node];
 		for (TaskMask m = asleep; m; m &= m - 1) {
 			auto q = static_cast<TaskId>(std::countr_zero(m));
-			if (weakInitial(q, next[q], w))
+			if ((foreign & bit(q)) ? initial(q, w) : weakInitial(q, next[q], w))
 				return;	/* explored from here already */
 		}
 		WakeupNode &tree = wakeup_[node];
@@ -247,7 +293,18 @@ void OptimalDporStrategy::analyzeRaces()
 		for (const WakeupNode &c : tree.children)
 			if (!(b.done & bit(c.task)))
 				path_.addBacktrack(node, bit(c.task));
-	});
+	};
+	const std::size_t n = events_.size();
+	if (n >= 2) {
+		HappensBefore hb(events_);
+		hb.forEachRace(onRace, 1, true);
+	}
+	for (const TraceEvent &b : blocked_) {
+		events_.push_back(b);
+		HappensBefore hb(events_);
+		hb.forEachRace(onRace, n, true);
+		events_.pop_back();
+	}
 }
 
 } // namespace

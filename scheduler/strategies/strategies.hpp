@@ -34,8 +34,6 @@ std::unique_ptr<Strategy> makeDporStrategy(std::vector<Branch> prefix = {});
  * sets are wakeup trees, so no execution ends sleep-set blocked.
  */
 std::unique_ptr<Strategy> makeOptimalDporStrategy(std::vector<Branch> prefix = {});
-/* The dependency DPOR's race analysis uses (see dpor.cpp). */
-bool raceDependent(const Access &a, const Access &b);
 /*
  * Seeded uniform random walk; execution k uses a stream derived from
  * (seed, k). `first` skips ahead: the first execution is number first + 1.
@@ -71,5 +69,12 @@ std::unique_ptr<PreemptionBoundedStrategy> makeBoundedDfsStrategy(unsigned bound
  * preemptions, then exactly 1, ... up to maxBound; each execution runs once.
  */
 std::unique_ptr<PreemptionBoundedStrategy> makeIterativeBoundingStrategy(unsigned maxBound);
+/*
+ * Iterative bounding with partial-order reduction (bounded.cpp): a node whose
+ * prefix is equivalent to an explored node's, with the same last task and no
+ * fewer preemptions, is cut short; every state iterative bounding reaches is
+ * reached, in no more executions.
+ */
+std::unique_ptr<PreemptionBoundedStrategy> makeBoundedPorStrategy(unsigned maxBound);
 
 } // namespace mmrace
