@@ -612,27 +612,40 @@ void Kernel::swapWriteData(SwapIdx s, std::uint64_t v, const char *label)
 }
 
 /*
- * IRQ state is per CPU. Toggling it is declared as a read of the CPU's Irq
- * object: two CPUs' toggles commute, and every IPI to that CPU (a Wait, so
- * write-like) conflicts with them, which is all the ordering that matters.
+ * IRQ state is per CPU, and to the explorer it is a lock: a CPU's IRQs-off
+ * section holds its Irq object shared, an IPI to that CPU (the handler
+ * running there) holds it exclusively from its start to its end. So an IPI
+ * waits for the IRQs-off section to end, and the race analysis of DPOR sees
+ * the sections as the critical sections they are. These are not kernel
+ * locks: no lock events, no lockdep.
  */
 void Kernel::localIrqDisable(const char *label)
 {
-	point(mmObject(MmField::Irq, self()), K::Read, label);
+	point(mmObject(MmField::Irq, self()), K::AcquireShared, label, world_.cpuIpi[self()].get());
 	world_.irqOff[self()] = true;
 }
 
 void Kernel::localIrqEnable(const char *label)
 {
-	point(mmObject(MmField::Irq, self()), K::Read, label);
+	point(mmObject(MmField::Irq, self()), K::ReleaseShared, label);
 	world_.irqOff[self()] = false;
+}
+
+void Kernel::ipiRun(TaskId c, const char *label, ObjectId also,
+		    const std::function<void()> &handler)
+{
+	point(mmObject(MmField::Irq, c), K::Acquire, label, world_.cpuIpi[c].get(), also);
+	world_.ipiHolder[c] = self();
+	handler();
+	point(mmObject(MmField::Irq, c), K::Release, label);
+	world_.ipiHolder[c] = kNoTask;
 }
 
 void Kernel::ipiSync(const char *label)
 {
 	for (TaskId c = 0; c < world_.irqOff.size(); ++c)
 		if (c != self())
-			point(mmObject(MmField::Irq, c), K::Wait, label, world_.cpuIpi[c].get());
+			ipiRun(c, label, kNoObject, [] {});
 }
 
 void Kernel::flushTlbRange(std::uint64_t start, std::uint64_t end, const char *label)
@@ -644,13 +657,16 @@ void Kernel::flushTlbRange(std::uint64_t start, std::uint64_t end, const char *l
 		return;
 	}
 	for (TaskId c = 0; c < world_.tlb.size(); ++c) {
-		if (c == self())
+		auto flush = [&] {
+			std::erase_if(world_.tlb[c],
+				      [&](const TlbEntry &t) { return t.addr >= start && t.addr < end; });
+		};
+		if (c == self()) {
 			point(mmObject(MmField::Tlb, c), K::Write, label);
-		else
-			point(mmObject(MmField::Tlb, c), K::Wait, label, world_.cpuIpi[c].get(),
-			      mmObject(MmField::Irq, c));
-		auto &entries = world_.tlb[c];
-		std::erase_if(entries, [&](const TlbEntry &t) { return t.addr >= start && t.addr < end; });
+			flush();
+		} else {
+			ipiRun(c, label, mmObject(MmField::Tlb, c), flush);
+		}
 	}
 }
 
@@ -755,12 +771,13 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 	PmdIdx p = world_.pmdFor(addr);
 	if (p == kNone)
 		return false;
-	point(pmdObject(p), K::Read, "hardware page-table walk: read PMD", nullptr,
-	      mmObject(MmField::Irq, self()));
+	localIrqDisable("hardware page-table walk: one instruction (no IPI until it ends)");
+	point(pmdObject(p), K::Read, "hardware page-table walk: read PMD");
 	Pmd pmd = world_.pmds[p].entry;
-	if (!pmd.isTable())
+	if (!pmd.isTable()) {
+		localIrqEnable("hardware page-table walk: done");
 		return false;
-	world_.irqOff[self()] = true;
+	}
 	PteRef r = world_.pteIn(pmd.table, addr);
 	for (;;) {
 		/* The data object comes from the PTE as it is now; if another CPU
@@ -789,8 +806,7 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 		userAccessDone(addr, write, value, false, -1, label);
 		ok = true;
 	}
-	point(mmObject(MmField::Irq, self()), K::Read, "hardware page-table walk: done");
-	world_.irqOff[self()] = false;
+	localIrqEnable("hardware page-table walk: done");
 	return ok;
 }
 

@@ -8,6 +8,8 @@
  * Task-local computation (a PTE value already read, an address) needs none.
  */
 
+#include <functional>
+
 #include "scheduler/execution.hpp"
 #include "world.hpp"
 
@@ -140,6 +142,8 @@ public:
 	void localIrqDisable(const char *label);
 	void localIrqEnable(const char *label);
 	void ipiSync(const char *label);
+	/* An IPI to CPU c: its handler runs there once c has IRQs on. */
+	void ipiRun(TaskId c, const char *label, ObjectId also, const std::function<void()> &handler);
 	/* flush_tlb_range(): IPI every CPU, drop its entries in [start, end) */
 	void flushTlbRange(std::uint64_t start, std::uint64_t end, const char *label);
 	/* flush_tlb_range() on x86 with INVLPGB broadcast invalidation (or a

@@ -27,6 +27,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	held.resize(ntasks);
 	tlb.resize(ntasks);
 	irqOff.assign(ntasks, false);
+	ipiHolder.assign(ntasks, kNoTask);
 	rcuDepth.assign(ntasks, 0);
 	rcuExits.assign(ntasks, 0);
 	rcuWaitFor.resize(ntasks);
@@ -270,9 +271,13 @@ std::vector<PteRef> World::entriesReferring(FolioIdx f) const
 	return out;
 }
 
-bool CpuIpi::canProceed(AccessKind, TaskId) const
+bool CpuIpi::canProceed(AccessKind kind, TaskId) const
 {
-	return !w_.irqOff[cpu_];
+	/* local_irq_save() waits only while an IPI handler runs there (it
+	 * interrupted this CPU); an IPI waits for IRQs on and no other handler. */
+	if (w_.ipiHolder[cpu_] != kNoTask)
+		return false;
+	return kind == AccessKind::AcquireShared || !w_.irqOff[cpu_];
 }
 
 std::string CpuIpi::describeWait(AccessKind) const
@@ -284,6 +289,8 @@ void CpuIpi::holders(void (*emit)(void *, TaskId), void *arg) const
 {
 	if (w_.irqOff[cpu_])
 		emit(arg, cpu_);
+	if (w_.ipiHolder[cpu_] != kNoTask)
+		emit(arg, w_.ipiHolder[cpu_]);
 }
 
 bool RcuSync::canProceed(AccessKind, TaskId task) const

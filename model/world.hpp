@@ -410,6 +410,7 @@ public:
 	/* Per CPU (one CPU per task). */
 	std::vector<std::vector<TlbEntry>> tlb;
 	std::vector<bool> irqOff;		/* inside local_irq_save() */
+	std::vector<TaskId> ipiHolder;		/* whose IPI handler runs there */
 	std::vector<int> rcuDepth;		/* rcu_read_lock() nesting */
 	std::vector<std::uint64_t> rcuExits;	/* read sections left so far */
 	/* synchronize_rcu() snapshot: the readers it waits for, per waiter */
