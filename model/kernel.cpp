@@ -739,71 +739,72 @@ static TlbEntry *tlbLookup(World &w, TaskId cpu, std::uint64_t addr)
 	return nullptr;
 }
 
+/*
+ * A user load or store is one instruction: an IPI (a TLB flush) is taken
+ * before or after it, never in the middle. The model holds the CPU's Irq
+ * object shared for the instruction, so every step's declared access depends
+ * only on what this task already read: the data object is named after the
+ * translation was looked up, while no flush can change it.
+ */
+void Kernel::accessData(FolioIdx f, std::uint64_t addr, bool write, std::uint64_t &value,
+			const char *label)
+{
+	point(folioObject(f, FolioField::Content), write ? K::Write : K::Read, label, nullptr,
+	      memObject(addr));
+	Folio &fo = world_.folios[f];
+	if (write)
+		fo.content = value;
+	else
+		value = fo.content;
+	userAccessDone(addr, write, value, false, -1, label);
+}
+
 bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
 {
+	point(mmObject(MmField::Irq, self()), K::AcquireShared,
+	      "user access: TLB lookup (one instruction: no IPI until it ends)",
+	      world_.cpuIpi[self()].get(), mmObject(MmField::Tlb, self()));
+	world_.irqOff[self()] = true;
 	TlbEntry *t = tlbLookup(world_, self(), addr);
-	/* Only this CPU fills its TLB; others can only flush it, and a flush
-	 * conflicts with this step, so the entry seen here is the one used. */
-	ObjectId data = t ? folioObject(t->folio, FolioField::Content) : kNoObject;
-	point(mmObject(MmField::Tlb, self()), write ? K::Write : K::Read, label, nullptr, data,
-	      memObject(addr));
-	t = tlbLookup(world_, self(), addr);
-	if (!t)
-		return false;
-	if (write && !t->writable) {
+	bool ok = false;
+	if (t && write && !t->writable) {
 		/* A write to a read-only TLB entry faults; the entry is dropped. */
 		std::erase_if(world_.tlb[self()], [&](const TlbEntry &x) { return x.addr == addr; });
-		return false;
+	} else if (t) {
+		accessData(t->folio, addr, write, value, label);
+		ok = true;
 	}
-	Folio &f = world_.folios[t->folio];
-	if (write)
-		f.content = value;
-	else
-		value = f.content;
-	userAccessDone(addr, write, value, false, -1, label);
-	return true;
+	localIrqEnable("user access: instruction done");
+	return ok;
 }
 
 bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
 {
-	/* The walk and the access are one instruction: no IPI gets in between,
-	 * modelled as IRQs off on this CPU from the PMD read to the end. */
 	PmdIdx p = world_.pmdFor(addr);
 	if (p == kNone)
 		return false;
 	localIrqDisable("hardware page-table walk: one instruction (no IPI until it ends)");
-	point(pmdObject(p), K::Read, "hardware page-table walk: read PMD");
-	Pmd pmd = world_.pmds[p].entry;
+	Pmd pmd = readPmd(p, "hardware page-table walk: read PMD");
 	if (!pmd.isTable()) {
 		localIrqEnable("hardware page-table walk: done");
 		return false;
 	}
 	PteRef r = world_.pteIn(pmd.table, addr);
-	for (;;) {
-		/* The data object comes from the PTE as it is now; if another CPU
-		 * changed the PTE before this step ran, declare again. */
-		const Pte cur = world_.pte(r);
-		ObjectId data = cur.present() ? folioObject(cur.folio, FolioField::Content) : kNoObject;
-		point(r.object(), write ? K::Write : K::Read, label, nullptr, data, memObject(addr));
-		if (world_.pte(r) == cur)
-			break;
-	}
-	bool ok = false;
+	/* The walker reads the PTE and sets the accessed and dirty bits
+	 * atomically (a locked RMW), then fills the TLB. */
+	point(r.object(), K::ReadModifyWrite, "hardware page-table walk: read PTE, set A/D bits",
+	      nullptr, tableObject(r.table));
 	if (world_.tables[r.table].freed)
 		staleTable(r.table, label);
 	Pte &pte = world_.pte(r);
+	bool ok = false;
 	if (pte.present() && (!write || pte.writable)) {
-		/* The hardware sets the accessed and dirty bits. */
 		pte.young = true;
 		if (write)
 			pte.dirty = true;
-		world_.tlb[self()].push_back({addr, pte.folio, pte.writable, exec_.steps()});
-		Folio &f = world_.folios[pte.folio];
-		if (write)
-			f.content = value;
-		else
-			value = f.content;
-		userAccessDone(addr, write, value, false, -1, label);
+		FolioIdx f = pte.folio;
+		world_.tlb[self()].push_back({addr, f, pte.writable, exec_.steps()});
+		accessData(f, addr, write, value, label);
 		ok = true;
 	}
 	localIrqEnable("hardware page-table walk: done");
