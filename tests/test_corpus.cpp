@@ -195,6 +195,42 @@ TEST_CASE("corpus: dpor, dpor on 2 workers, optimal and sleep sets give the same
 	}
 }
 
+/*
+ * Plain DFS is exponential and exhausts only the smallest scenarios; where it
+ * does, or where it finds a violation within its budget, its verdict must be
+ * dpor's. (Sleep sets above cover the rest: they explore every trace too.)
+ */
+TEST_CASE("corpus: where plain DFS finishes, it gives dpor's verdict", "[corpus][dfs]")
+{
+	const std::uint64_t budget = kLargeCases ? 3000 : 300;
+	int compared = 0;
+	for (const auto &file : library()) {
+		auto sc = load(file);
+		cli::RunOptions dfs, dpor;
+		dfs.strategy = "dfs";
+		dfs.jobs = 1;
+		dfs.maxExecutions = budget;
+		dpor.strategy = "dpor";
+		dpor.jobs = 1;
+		auto a = cli::runScenario(sc, dfs);
+		if (!a.result.stats.exhausted && !a.result.harmful)
+			continue;
+		auto b = cli::runScenario(sc, dpor);
+		INFO(file.filename().string());
+		if (a.result.harmful) {
+			/* DFS stops at the first harmful violation; benign ones may
+			 * not have been reached yet. */
+			REQUIRE(b.result.harmful.has_value());
+			CHECK(a.result.harmful->finding.invariant == b.result.harmful->finding.invariant);
+		} else {
+			CHECK(verdict(a) == verdict(b));
+		}
+		++compared;
+	}
+	/* Witnesses DFS reaches quickly plus the tiny scenarios. */
+	CHECK(compared >= (kLargeCases ? 15 : 8));
+}
+
 TEST_CASE("corpus: dpor and optimal explore every trace, where they once missed some",
 	  "[corpus][dpor][optimal]")
 {
