@@ -456,11 +456,13 @@ Relocated relocateAnonPte(Kernel &k, const PagetableMoveControl &pmc, PteRef r,
 		 * then VM_WARN_ON_ONCE(folio_mapcount > folio_nr_pages) is the
 		 * same condition */
 		if (k.readMapcount(f, "relocate_anon_pte: folio_maybe_mapped_shared()") > 1) {
-			k.warn("relocate_anon_pte", "WARN_ON_ONCE(folio_maybe_mapped_shared(folio))");
+			k.warn("relocate_anon_pte",
+			       "WARN_ON_ONCE(folio_maybe_mapped_shared(folio))");
 			goto out;
 		}
 		if (!k.guard(Guard::RelocateAnonPteNoPaeWarning) &&
-		    !k.readPageAnonExclusive(f, "relocate_anon_pte: PageAnonExclusive(folio_page(folio, 0))"))
+		    !k.readPageAnonExclusive(
+			f, "relocate_anon_pte: PageAnonExclusive(folio_page(folio, 0))"))
 			k.warn("relocate_anon_pte",
 			       "VM_WARN_ON_ONCE(!PageAnonExclusive(folio_page(folio, 0)))");
 		/* the undo pass checks the pin too, as posted; the review's fix
@@ -469,8 +471,9 @@ Relocated relocateAnonPte(Kernel &k, const PagetableMoveControl &pmc, PteRef r,
 		if (!k.guard(Guard::RelocateAnonPteClearThenCheckPinned)) {
 			/* posted v1: the pin check with the PTE still mapped, a
 			 * pinned folio skipped ("goto out" with ret = 1) */
-			if (checkPin && k.readRefcount(f, "relocate_anon_pte: folio_maybe_dma_pinned()") >=
-					    kGupPinCountingBias)
+			if (checkPin &&
+			    k.readRefcount(f, "relocate_anon_pte: folio_maybe_dma_pinned()") >=
+				kGupPinCountingBias)
 				goto out;
 			if (w.folios[f].large) { /* folio_test_large(): ret = 0 */
 				ret = Relocated::Failed;
@@ -488,11 +491,13 @@ Relocated relocateAnonPte(Kernel &k, const PagetableMoveControl &pmc, PteRef r,
 			ret = Relocated::Failed;
 			goto out;
 		}
-		Pte old = k.writePte(r, Pte{}, "relocate_anon_pte: ptep_clear_flush(): clear the PTE");
+		Pte old =
+		    k.writePte(r, Pte{}, "relocate_anon_pte: ptep_clear_flush(): clear the PTE");
 		k.flushTlbRange(oldAddr, oldAddr + kPageSize,
 				"relocate_anon_pte: ptep_clear_flush(): flush_tlb_page()");
-		if (checkPin && k.readRefcount(f, "relocate_anon_pte: folio_maybe_dma_pinned() (PTE "
-						  "cleared)") >= kGupPinCountingBias) {
+		if (checkPin &&
+		    k.readRefcount(f, "relocate_anon_pte: folio_maybe_dma_pinned() (PTE "
+				      "cleared)") >= kGupPinCountingBias) {
 			k.writePte(r, old, "relocate_anon_pte: set_pte_at(): restore (pinned)");
 			/* the undo skips it, as posted; the forward pass fails */
 			if (!undo)
@@ -554,8 +559,9 @@ again:
 			/* migration_entry_wait(): drop the PTL, sleep until the
 			 * migration unlocks the folio, look again */
 			k.unlock(ptl, "relocate_anon_ptes: pte_unmap_unlock() (migration entry)");
-			k.waitFolioUnlocked(pte.folio, "relocate_anon_ptes: migration_entry_wait() -> "
-						       "migration_entry_wait_on_locked()");
+			k.waitFolioUnlocked(pte.folio,
+					    "relocate_anon_ptes: migration_entry_wait() -> "
+					    "migration_entry_wait_on_locked()");
 			oldAddr = o;
 			newAddr = n;
 			goto again;
