@@ -8,14 +8,13 @@
 #include "model/kernel.hpp"
 #include "model/ops/ops.hpp"
 
-namespace mmrace::checker
-{
+namespace mmrace::checker {
 
 using namespace model;
 
 MmProgram::MmProgram(const scenarios::Scenario &scenario, const GuardSet &guards,
 		     std::shared_ptr<LockDep> lockdep)
-    : scenario_(scenario), guards_(guards), lockdep_(std::move(lockdep))
+	: scenario_(scenario), guards_(guards), lockdep_(std::move(lockdep))
 {
 	for (const auto &t : scenario.threads)
 		taskNames_.push_back(t.name);
@@ -66,12 +65,11 @@ std::string MmProgram::objectName(ObjectId id) const
 	case ObjKind::Lock:
 		return idx < w.locks.size() ? w.locks[idx]->name() : "lock?";
 	case ObjKind::Pte:
-		return fmt::format("pte({:#x})",
-				   w.addressOf({static_cast<TableIdx>(idx / 512),
-						static_cast<std::uint32_t>(idx % 512)}));
+		return fmt::format("pte({:#x})", w.addressOf({static_cast<TableIdx>(idx / 512),
+							       static_cast<std::uint32_t>(idx % 512)}));
 	case ObjKind::Folio: {
-		static const char *fields[] = {"->mapping",   "->index", "->_refcount",
-					       "->_mapcount", "->flags", " rmap (ghost)"};
+		static const char *fields[] = {"->mapping", "->index", "->_refcount", "->_mapcount",
+					       "->flags", " rmap (ghost)"};
 		std::uint8_t f = objField(id);
 		return fmt::format("folio {}{}", w.folios[idx].name, f < 6 ? fields[f] : "?");
 	}
@@ -132,11 +130,10 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 				f.title = fmt::format("{} writes {} without holding {}", who,
 						      objectName(e.pte.object()),
 						      w.tables[e.pte.table].ptl->name());
-				f.message = fmt::format(
-				    "  at \"{}\"\n  a PTE store must hold the PTL of its "
-				    "table, or concurrent walkers (rmap, faults, "
-				    "pte_same() rechecks) see it change under them\n",
-				    e.label);
+				f.message = fmt::format("  at \"{}\"\n  a PTE store must hold the PTL of its "
+							"table, or concurrent walkers (rmap, faults, "
+							"pte_same() rechecks) see it change under them\n",
+							e.label);
 				f.steps = {{step, e.task, e.label}};
 				exec.report(std::move(f));
 			}
@@ -184,10 +181,9 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 			Finding f;
 			f.invariant = "kernel-warning";
 			f.title = fmt::format("WARNING: {} in {}", e.text, e.label);
-			f.message =
-			    fmt::format("  {} hits a VM_WARN_ON/VM_BUG_ON the model reproduces\n"
-					"  at \"{}\": {}\n",
-					who, e.label, e.text);
+			f.message = fmt::format("  {} hits a VM_WARN_ON/VM_BUG_ON the model reproduces\n"
+						"  at \"{}\": {}\n",
+						who, e.label, e.text);
 			f.steps = {{step, e.task, e.label}};
 			exec.report(std::move(f));
 			break;
@@ -213,7 +209,7 @@ bool MmProgram::checkSleep(Execution &exec, const Event &e, std::uint64_t step)
 	const World &w = *world_;
 	const std::string &who = taskNames_[e.task];
 	std::string what = e.lock ? fmt::format("takes {} ({}), a sleeping lock,", e.lock->name(),
-						lockClassName(e.lock->lockClass()))
+					       lockClassName(e.lock->lockClass()))
 				  : std::string("sleeps");
 	std::string context;
 	StepRef since{step, e.task, e.label};
@@ -260,10 +256,9 @@ void MmProgram::checkPae(Execution &exec, const Event &e, std::uint64_t step)
 	fd.invariant = "pae";
 	fd.title = fmt::format("{} maps folio {} writable at {} without PageAnonExclusive",
 			       taskNames_[e.task], f.name, objectName(e.pte.object()));
-	fd.message =
-	    fmt::format("  at \"{}\"\n  VM_BUG_ON(pte_write(pte) && !PageAnonExclusive(page)): "
-			"a writable anon PTE must map an exclusive page (I-5b)\n",
-			e.label);
+	fd.message = fmt::format("  at \"{}\"\n  VM_BUG_ON(pte_write(pte) && !PageAnonExclusive(page)): "
+				 "a writable anon PTE must map an exclusive page (I-5b)\n",
+				 e.label);
 	fd.steps = {{step, e.task, e.label}};
 	exec.report(std::move(fd));
 }
@@ -296,12 +291,12 @@ void MmProgram::checkFolioFreed(Execution &exec, const Event &e, std::uint64_t s
 	for (std::size_t c = 0; c < w.tlb.size(); ++c)
 		for (const TlbEntry &t : w.tlb[c])
 			if (t.folio == e.folio)
-				refs.push_back(fmt::format("the TLB of {}'s CPU ({:#x})",
-							   taskNames_[c], t.addr));
+				refs.push_back(fmt::format("the TLB of {}'s CPU ({:#x})", taskNames_[c],
+							   t.addr));
 	for (const GupRef &g : w.gupRefs)
 		if (g.folio == e.folio && !g.released)
-			refs.push_back(fmt::format("a GUP {} held by {}",
-						   g.pin ? "pin" : "reference", gupHolder(g)));
+			refs.push_back(fmt::format("a GUP {} held by {}", g.pin ? "pin" : "reference",
+						   gupHolder(g)));
 	if (refs.empty())
 		return;
 	Finding fd;
@@ -325,11 +320,10 @@ void MmProgram::checkTable(Execution &exec, const Event &e, std::uint64_t step)
 	if (e.kind == Event::Kind::StaleTableAccess) {
 		fd.title = fmt::format("{} accesses the freed page table that mapped {:#x}",
 				       taskNames_[e.task], t.base);
-		fd.message = fmt::format(
-		    "  at \"{}\": the table page was freed at \"{}\"\n"
-		    "  (I-7f: a lockless walker must be excluded, by IRQs off + "
-		    "IPI or RCU, before a table is freed)\n",
-		    e.label, tableFreedBy_.count(e.table) ? tableFreedBy_[e.table].what : "?");
+		fd.message = fmt::format("  at \"{}\": the table page was freed at \"{}\"\n"
+					 "  (I-7f: a lockless walker must be excluded, by IRQs off + "
+					 "IPI or RCU, before a table is freed)\n",
+					 e.label, tableFreedBy_.count(e.table) ? tableFreedBy_[e.table].what : "?");
 		if (tableFreedBy_.count(e.table))
 			fd.steps.insert(fd.steps.begin(), tableFreedBy_[e.table]);
 		exec.report(std::move(fd));
@@ -338,13 +332,11 @@ void MmProgram::checkTable(Execution &exec, const Event &e, std::uint64_t step)
 	tableFreedBy_[e.table] = {step, e.task, e.label};
 	std::string why;
 	if (t.installedAt != kNone)
-		why =
-		    fmt::format("the PMD for {:#x} still points at it", w.pmds[t.installedAt].base);
+		why = fmt::format("the PMD for {:#x} still points at it", w.pmds[t.installedAt].base);
 	else
 		for (std::uint32_t s = 0; s < 512 && why.empty(); ++s)
 			if (!t.entries[s].none())
-				why = fmt::format("entry {} is not none",
-						  objectName(PteRef{e.table, s}.object()));
+				why = fmt::format("entry {} is not none", objectName(PteRef{e.table, s}.object()));
 	if (why.empty())
 		return;
 	fd.title = fmt::format("{} frees a page table while {}", taskNames_[e.task], why);
@@ -385,14 +377,12 @@ void MmProgram::checkSwapFreed(Execution &exec, const Event &e, std::uint64_t st
 				continue;
 			Finding fd;
 			fd.invariant = "swap-entry-dangling";
-			fd.title = fmt::format(
-			    "swap slot {} is freed while {} still holds its swap "
-			    "entry",
-			    e.swap, objectName(PteRef{static_cast<TableIdx>(t), s}.object()));
-			fd.message =
-			    fmt::format("  freed at \"{}\" (I-7c: a swap PTE names a slot with "
-					"count > 0)\n",
-					e.label);
+			fd.title = fmt::format("swap slot {} is freed while {} still holds its swap "
+					       "entry",
+					       e.swap, objectName(PteRef{static_cast<TableIdx>(t), s}.object()));
+			fd.message = fmt::format("  freed at \"{}\" (I-7c: a swap PTE names a slot with "
+						 "count > 0)\n",
+						 e.label);
 			fd.steps = {{step, e.task, e.label}};
 			exec.report(std::move(fd));
 			return;
@@ -417,15 +407,13 @@ void MmProgram::checkStableWrite(Execution &exec, const Event &e, std::uint64_t 
 		return;
 	Finding fd;
 	fd.invariant = "stable-write";
-	fd.title =
-	    fmt::format("{} maps folio {} writable at {} while its writeback to a stable-writes "
-			"swap device is in flight",
-			taskNames_[e.task], f.name, objectName(e.pte.object()));
-	fd.message =
-	    fmt::format("  at \"{}\"\n  a user store can now change the page while the device "
-			"reads it (SWP_STABLE_WRITES: checksums, compression); the data "
-			"written to swap slot {} no longer matches the page\n",
-			e.label, f.swap);
+	fd.title = fmt::format("{} maps folio {} writable at {} while its writeback to a stable-writes "
+			       "swap device is in flight",
+			       taskNames_[e.task], f.name, objectName(e.pte.object()));
+	fd.message = fmt::format("  at \"{}\"\n  a user store can now change the page while the device "
+				 "reads it (SWP_STABLE_WRITES: checksums, compression); the data "
+				 "written to swap slot {} no longer matches the page\n",
+				 e.label, f.swap);
 	fd.steps = {{step, e.task, e.label}};
 	exec.report(std::move(fd));
 }
@@ -436,16 +424,14 @@ bool MmProgram::checkLockdep(Execution &exec, const Event &e, std::uint64_t step
 	const int next = LockDep::node(*e.lock, e.subclass);
 	bool known = true;
 	for (const HeldLock &h : w.held[e.task])
-		known &=
-		    knownEdges_.test(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes + next);
+		known &= knownEdges_.test(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes + next);
 	if (known)
 		return false;
-	auto f = lockdep_->acquiring(taskNames_[e.task], step, lockdepExecution_, *e.lock,
-				     e.subclass, e.label, w.held[e.task]);
+	auto f = lockdep_->acquiring(taskNames_[e.task], step, lockdepExecution_, *e.lock, e.subclass,
+				     e.label, w.held[e.task]);
 	if (!f) {
 		for (const HeldLock &h : w.held[e.task])
-			knownEdges_.set(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes +
-					next);
+			knownEdges_.set(LockDep::node(*h.lock, h.subclass) * LockDep::kNodes + next);
 		return false;
 	}
 	for (StepRef &s : f->steps)
@@ -465,18 +451,17 @@ bool MmProgram::checkLockRank(Execution &exec, const Event &e, std::uint64_t ste
 		const std::string &who = taskNames_[e.task];
 		Finding f;
 		f.invariant = "lock-rank";
-		f.title =
-		    fmt::format("{} takes {} while holding {}: against the documented mm lock "
-				"order",
-				who, e.lock->name(), h.lock->name());
+		f.title = fmt::format("{} takes {} while holding {}: against the documented mm lock "
+				      "order",
+				      who, e.lock->name(), h.lock->name());
 		f.message = fmt::format("  mm/rmap.c orders {} (rank {}) before {} (rank {})\n"
 					"  {} holds {} taken at \"{}\"\n"
 					"  and blocks on {} at \"{}\"\n"
 					"  (only a trylock may take a lock out of order)\n",
 					lockClassName(e.lock->lockClass()), rank,
-					lockClassName(h.lock->lockClass()),
-					lockClassRank(h.lock->lockClass()), who, h.lock->name(),
-					h.label, e.lock->name(), e.label);
+					lockClassName(h.lock->lockClass()), lockClassRank(h.lock->lockClass()),
+					who, h.lock->name(), h.label,
+					e.lock->name(), e.label);
 		f.steps = {{h.step, e.task, h.label}, {step, e.task, e.label}};
 		exec.report(std::move(f));
 		return true;
@@ -498,11 +483,10 @@ void MmProgram::checkWalkBegin(Execution &exec, const Event &e, std::uint64_t st
 	AnonVmaIdx now = f.mapping;
 	bool rootHeld = now != kNone && w.holds(walk.task, w.rootRwsem(now));
 	const StepRef &last = lastFolioWrite_[walk.folio];
-	std::string lastText =
-	    last.task == kNoTask
-		? std::string()
-		: fmt::format("\n  folio {}->mapping/index last changed at step {} by {}: \"{}\"",
-			      f.name, last.step, taskNames_[last.task], last.what);
+	std::string lastText = last.task == kNoTask
+				       ? std::string()
+				       : fmt::format("\n  folio {}->mapping/index last changed at step {} by {}: \"{}\"",
+						     f.name, last.step, taskNames_[last.task], last.what);
 	if (!folioLocked && !rootHeld) {
 		Finding fd;
 		fd.invariant = "rmap-walk-lock";
@@ -511,13 +495,13 @@ void MmProgram::checkWalkBegin(Execution &exec, const Event &e, std::uint64_t st
 				       walk.walker, anonVmaName(walk.anonVma), f.name, f.name,
 				       anonVmaName(now));
 		fd.message = fmt::format(
-		    "  {} holds {} and walks {}'s tree at pgoff {:#x}\n"
-		    "  but folio {} now hangs off anon_vma {}: the lock held does not serialise "
-		    "against changes to that rmap, and {} may be unlinked and freed under the "
-		    "walker{}\n",
-		    taskNames_[walk.task], w.rootRwsem(walk.anonVma).name(),
-		    anonVmaName(walk.anonVma), walk.pgoff, f.name, anonVmaName(now),
-		    anonVmaName(walk.anonVma), lastText);
+			"  {} holds {} and walks {}'s tree at pgoff {:#x}\n"
+			"  but folio {} now hangs off anon_vma {}: the lock held does not serialise "
+			"against changes to that rmap, and {} may be unlinked and freed under the "
+			"walker{}\n",
+			taskNames_[walk.task], w.rootRwsem(walk.anonVma).name(),
+			anonVmaName(walk.anonVma), walk.pgoff, f.name, anonVmaName(now),
+			anonVmaName(walk.anonVma), lastText);
 		fd.steps = {{step, walk.task, e.label}};
 		if (last.task != kNoTask)
 			fd.steps.insert(fd.steps.begin(), last);
@@ -527,11 +511,10 @@ void MmProgram::checkWalkBegin(Execution &exec, const Event &e, std::uint64_t st
 		Finding fd;
 		fd.invariant = "rmap-walk-stable";
 		fd.severity = walkSeverity(walk);
-		fd.title =
-		    fmt::format("{} walks anon_vma {} but folio {} belongs to {}", walk.walker,
-				anonVmaName(walk.anonVma), f.name, anonVmaName(now));
-		fd.message = fmt::format(
-		    "  the walk searches a tree the folio no longer hangs off{}\n", lastText);
+		fd.title = fmt::format("{} walks anon_vma {} but folio {} belongs to {}", walk.walker,
+				       anonVmaName(walk.anonVma), f.name, anonVmaName(now));
+		fd.message = fmt::format("  the walk searches a tree the folio no longer hangs off{}\n",
+					 lastText);
 		fd.steps = {{step, walk.task, e.label}};
 		walk.reported = true;
 		exec.report(std::move(fd));
@@ -553,11 +536,10 @@ void MmProgram::checkFolioWrite(Execution &exec, const Event &e, std::uint64_t s
 		fd.invariant = "folio-mapping-unlocked";
 		fd.title = fmt::format("{} changes folio {}->{} without holding the folio lock",
 				       taskNames_[e.task], f.name, field);
-		fd.message = fmt::format(
-		    "  at \"{}\": {} -> {}\n"
-		    "  folio_move_anon_rmap(): VM_BUG_ON_FOLIO(!folio_test_locked(folio))\n"
-		    "  rmap walkers that hold the folio lock rely on it\n",
-		    e.label, show(e.oldValue), show(e.newValue));
+		fd.message = fmt::format("  at \"{}\": {} -> {}\n"
+					 "  folio_move_anon_rmap(): VM_BUG_ON_FOLIO(!folio_test_locked(folio))\n"
+					 "  rmap walkers that hold the folio lock rely on it\n",
+					 e.label, show(e.oldValue), show(e.newValue));
 		fd.steps = {here};
 		exec.report(std::move(fd));
 	}
@@ -574,13 +556,11 @@ void MmProgram::checkFolioWrite(Execution &exec, const Event &e, std::uint64_t s
 			fd.invariant = "rmap-walk-lock";
 			fd.title = fmt::format("{} moves folio {} to anon_vma {} while {} walks {} "
 					       "holding only {}",
-					       taskNames_[e.task], f.name, anonVmaName(now),
-					       walk.walker, anonVmaName(walk.anonVma),
-					       w.rootRwsem(walk.anonVma).name());
-			fd.message =
-			    fmt::format("  at \"{}\"\n  the walker's lock no longer covers the "
-					"folio's rmap\n",
-					e.label);
+					       taskNames_[e.task], f.name, anonVmaName(now), walk.walker,
+					       anonVmaName(walk.anonVma), w.rootRwsem(walk.anonVma).name());
+			fd.message = fmt::format("  at \"{}\"\n  the walker's lock no longer covers the "
+						 "folio's rmap\n",
+						 e.label);
 		} else {
 			fd.invariant = "rmap-walk-stable";
 			fd.severity = walkSeverity(walk);
@@ -589,13 +569,12 @@ void MmProgram::checkFolioWrite(Execution &exec, const Event &e, std::uint64_t s
 					       f.name, field, show(e.oldValue), show(e.newValue),
 					       walk.walker, anonVmaName(walk.anonVma), walk.pgoff);
 			fd.message = fmt::format(
-			    "  at \"{}\" by {}\n  the walk searches with the {} it read at its "
-			    "start and "
-			    "can miss the folio's mapping{}\n",
-			    e.label, taskNames_[e.task], field,
-			    walk.heuristic ? " (benign: a heuristic walker only gets a wrong "
-					     "\"not referenced\")"
-					   : "");
+				"  at \"{}\" by {}\n  the walk searches with the {} it read at its start and "
+				"can miss the folio's mapping{}\n",
+				e.label, taskNames_[e.task], field,
+				walk.heuristic ? " (benign: a heuristic walker only gets a wrong "
+						 "\"not referenced\")"
+					       : "");
 		}
 		walk.reported = true;
 		exec.report(std::move(fd));
@@ -653,15 +632,14 @@ void MmProgram::checkEndState(Execution &exec)
 			return "the folio or the VMA has no anon_vma";
 		if (w.anonVmas[f.mapping].root != w.anonVmas[vma.anonVma].root)
 			return fmt::format("{}->mapping is {} but VMA {} belongs to {}", f.name,
-					   anonVmaName(f.mapping), vma.name,
-					   anonVmaName(vma.anonVma));
+					   anonVmaName(f.mapping), vma.name, anonVmaName(vma.anonVma));
 		const auto &tree = w.anonVmas[f.mapping].vmas;
 		if (std::find(tree.begin(), tree.end(), v) == tree.end())
 			return fmt::format("VMA {} is not on anon_vma {}'s tree", vma.name,
 					   anonVmaName(f.mapping));
 		if (!vma.addressOf(f.index, at) || at != addr)
-			return fmt::format("{}->index {:#x} puts it at another address of VMA {}",
-					   f.name, f.index, vma.name);
+			return fmt::format("{}->index {:#x} puts it at another address of VMA {}", f.name,
+					   f.index, vma.name);
 		return {};
 	};
 	for (std::size_t t = 0; t < w.tables.size(); ++t) {
@@ -681,16 +659,13 @@ void MmProgram::checkEndState(Execution &exec)
 				kind = "holds a migration entry for";
 				Finding fd;
 				fd.invariant = "migration-entry-leak";
-				fd.title = fmt::format(
-				    "{} still holds a migration entry for folio {} after "
-				    "every migration ended",
-				    objectName(r.object()), w.folios[fi].name);
-				fd.message =
-				    "  a fault there waits on the folio lock and retries forever; "
-				    "rmap no longer finds it (I-7b)\n";
+				fd.title = fmt::format("{} still holds a migration entry for folio {} after "
+						       "every migration ended",
+						       objectName(r.object()), w.folios[fi].name);
+				fd.message = "  a fault there waits on the folio lock and retries forever; "
+					     "rmap no longer finds it (I-7b)\n";
 				exec.report(std::move(fd));
-			} else if (pte.isSwap() &&
-				   pte.swap < static_cast<SwapIdx>(w.swap.slots.size())) {
+			} else if (pte.isSwap() && pte.swap < static_cast<SwapIdx>(w.swap.slots.size())) {
 				fi = w.swap.slots[pte.swap].cache;
 				kind = "holds a swap entry whose swapcache folio is";
 			}
@@ -704,8 +679,7 @@ void MmProgram::checkEndState(Execution &exec)
 			fd.invariant = "rmap-unreachable";
 			fd.title = fmt::format("{} {} folio {} but rmap cannot find it: {}",
 					       objectName(r.object()), kind, f.name, why);
-			fd.message =
-			    "  try_to_unmap()/try_to_migrate() would leave this entry behind\n";
+			fd.message = "  try_to_unmap()/try_to_migrate() would leave this entry behind\n";
 			if (lastFolioWrite_[fi].task != kNoTask)
 				fd.steps = {lastFolioWrite_[fi]};
 			exec.report(std::move(fd));
@@ -727,14 +701,12 @@ void MmProgram::checkEndState(Execution &exec)
 			continue;
 		Finding fd;
 		fd.invariant = "pin-unmapped";
-		fd.title =
-		    fmt::format("{} holds a {} on folio {} for {:#x}, but {:#x} no longer maps it",
-				gupHolder(g), g.pin ? "pin" : "GUP reference",
-				w.folios[g.folio].name, g.addr, g.addr);
-		fd.message =
-		    "  I-6: while a pin is held and the user did not unmap or remap the "
-		    "address, the entry keeps mapping the pinned folio (DMA would go to memory "
-		    "the process no longer sees)\n";
+		fd.title = fmt::format("{} holds a {} on folio {} for {:#x}, but {:#x} no longer maps it",
+				       gupHolder(g), g.pin ? "pin" : "GUP reference",
+				       w.folios[g.folio].name, g.addr, g.addr);
+		fd.message = "  I-6: while a pin is held and the user did not unmap or remap the "
+			     "address, the entry keeps mapping the pinned folio (DMA would go to memory "
+			     "the process no longer sees)\n";
 		if (g.task != kNoTask)
 			fd.steps = {{g.step, g.task, "pinned"}};
 		exec.report(std::move(fd));
@@ -746,21 +718,20 @@ void MmProgram::checkEndState(Execution &exec)
 		if (f.mapcount != mapped[i]) {
 			Finding fd;
 			fd.invariant = "mapcount";
-			fd.title = fmt::format("folio {} has mapcount {} but {} PTEs map it",
-					       f.name, f.mapcount, mapped[i]);
+			fd.title = fmt::format("folio {} has mapcount {} but {} PTEs map it", f.name,
+					       f.mapcount, mapped[i]);
 			exec.report(std::move(fd));
 		}
 		int expected = f.mapcount + (f.swapcache ? 1 : 0) + gupRefs[i];
 		if (f.refcount != expected) {
 			Finding fd;
 			fd.invariant = "refcount";
-			fd.title = fmt::format(
-			    "folio {} ends with refcount {}, expected {} (mapcount {}{}{})", f.name,
-			    f.refcount, expected, f.mapcount, f.swapcache ? " + swapcache 1" : "",
-			    gupRefs[i] ? fmt::format(" + GUP {}", gupRefs[i]) : "");
-			fd.message =
-			    fmt::format("  a reference was {}\n",
-					f.refcount > expected ? "leaked" : "dropped twice");
+			fd.title = fmt::format("folio {} ends with refcount {}, expected {} (mapcount {}{}{})",
+					       f.name, f.refcount, expected, f.mapcount,
+					       f.swapcache ? " + swapcache 1" : "",
+					       gupRefs[i] ? fmt::format(" + GUP {}", gupRefs[i]) : "");
+			fd.message = fmt::format("  a reference was {}\n",
+						 f.refcount > expected ? "leaked" : "dropped twice");
 			exec.report(std::move(fd));
 		}
 	}
@@ -785,15 +756,13 @@ void MmProgram::checkPaeCleared(Execution &exec, const Event &e, std::uint64_t s
 			continue;
 		Finding fd;
 		fd.invariant = "pae";
-		fd.title = fmt::format(
-		    "{} clears PageAnonExclusive of folio {} while {} holds a pin on it",
-		    taskNames_[e.task], w.folios[e.folio].name, gupHolder(g));
-		fd.message =
-		    fmt::format("  at \"{}\"\n  a pinned anon page must stay exclusive (I-5c): "
-				"__folio_try_share_anon_rmap() backs off on "
-				"folio_maybe_dma_pinned(); sharing it lets the pinned page and "
-				"the page the process maps drift apart\n",
-				e.label);
+		fd.title = fmt::format("{} clears PageAnonExclusive of folio {} while {} holds a pin on it",
+				       taskNames_[e.task], w.folios[e.folio].name, gupHolder(g));
+		fd.message = fmt::format("  at \"{}\"\n  a pinned anon page must stay exclusive (I-5c): "
+					 "__folio_try_share_anon_rmap() backs off on "
+					 "folio_maybe_dma_pinned(); sharing it lets the pinned page and "
+					 "the page the process maps drift apart\n",
+					 e.label);
 		fd.steps = {{step, e.task, e.label}};
 		exec.report(std::move(fd));
 		return;
@@ -824,8 +793,8 @@ void MmProgram::checkMemoryAtEnd(Execution &exec)
 			const SwapSlot &slot = w.swap.slots[pte.swap];
 			if (slot.cache != kNone) {
 				now = w.folios[slot.cache].content;
-				where = fmt::format("swap cache folio {} of slot {}",
-						    w.folios[slot.cache].name, pte.swap);
+				where = fmt::format("swap cache folio {} of slot {}", w.folios[slot.cache].name,
+						    pte.swap);
 			} else {
 				now = slot.data;
 				where = fmt::format("swap slot {} on the device", pte.swap);
@@ -837,13 +806,11 @@ void MmProgram::checkMemoryAtEnd(Execution &exec)
 			continue;
 		Finding fd;
 		fd.invariant = "lost-write";
-		fd.title =
-		    fmt::format("{:#x} would now read {:#x} from the {} but the last completed "
-				"write there stored {:#x}",
-				addr, now, where, value);
-		fd.message =
-		    "  at the end of the execution (I-8: every completed user or DMA write is "
-		    "seen by later reads of that address)\n";
+		fd.title = fmt::format("{:#x} would now read {:#x} from the {} but the last completed "
+				       "write there stored {:#x}",
+				       addr, now, where, value);
+		fd.message = "  at the end of the execution (I-8: every completed user or DMA write is "
+			     "seen by later reads of that address)\n";
 		exec.report(std::move(fd));
 		return;
 	}
@@ -898,8 +865,8 @@ void MmProgram::checkRangeSafety(Execution &exec, const Event &e, std::uint64_t 
 				"or moved\n",
 				taskNames_[e.task], e.label,
 				e.kind == Event::Kind::PteWritten
-				    ? objectName(e.pte.object())
-				    : fmt::format("PMD {:#x}", w.pmds[e.pmd].base),
+					? objectName(e.pte.object())
+					: fmt::format("PMD {:#x}", w.pmds[e.pmd].base),
 				r.op);
 	f.steps = {{step, e.task, e.label}};
 	exec.report(std::move(f));
@@ -944,11 +911,10 @@ void MmProgram::checkRemapResult(Execution &exec, const Event &e, std::uint64_t 
 			problems.push_back(fmt::format("returned {:#x}, not the new address {:#x}",
 						       rec.result, rec.newAddr));
 		for (std::size_t i = 0; i < rec.hadEntry.size(); ++i) {
-			std::uint64_t o = rec.oldAddr + i * kPageSize,
-				      n = rec.newAddr + i * kPageSize;
+			std::uint64_t o = rec.oldAddr + i * kPageSize, n = rec.newAddr + i * kPageSize;
 			if (rec.hadEntry[i] && !entryAt(n))
-				problems.push_back(
-				    fmt::format("the page at {:#x} did not arrive at {:#x}", o, n));
+				problems.push_back(fmt::format("the page at {:#x} did not arrive at {:#x}",
+							       o, n));
 			if (stateAt(o) == 1)
 				problems.push_back(fmt::format("{:#x} is still mapped", o));
 		}
@@ -956,23 +922,22 @@ void MmProgram::checkRemapResult(Execution &exec, const Event &e, std::uint64_t 
 			problems.push_back(fmt::format("a VMA still covers {:#x}", rec.oldAddr));
 	} else {
 		if (rec.result != -12 && rec.result != -22 && rec.result != -14)
-			problems.push_back(
-			    fmt::format("returned {}, not an errno mremap gives", rec.result));
+			problems.push_back(fmt::format("returned {}, not an errno mremap gives", rec.result));
 		for (std::size_t i = 0; i < rec.hadEntry.size(); ++i) {
 			std::uint64_t o = rec.oldAddr + i * kPageSize;
 			if (rec.hadEntry[i] && !entryAt(o))
-				problems.push_back(
-				    fmt::format("failed, but the page at {:#x} is gone", o));
+				problems.push_back(fmt::format("failed, but the page at {:#x} is gone", o));
 		}
 	}
 	if (problems.empty())
 		return;
 	Finding f;
 	f.invariant = "mremap-result";
-	f.title = fmt::format(
-	    "mremap({:#x}, {:#x} -> {:#x}) returned {}: {}", rec.oldAddr, rec.len, rec.newAddr,
-	    rec.result < 0 ? fmt::format("{}", rec.result) : fmt::format("{:#x}", rec.result),
-	    problems.front());
+	f.title = fmt::format("mremap({:#x}, {:#x} -> {:#x}) returned {}: {}", rec.oldAddr, rec.len,
+			      rec.newAddr,
+			      rec.result < 0 ? fmt::format("{}", rec.result)
+					     : fmt::format("{:#x}", rec.result),
+			      problems.front());
 	f.message = fmt::format("  the sequential specification of mremap is violated:\n    {}\n",
 				fmt::join(problems, "\n    "));
 	f.steps = {{step, e.task, e.label}};
