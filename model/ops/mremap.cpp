@@ -419,7 +419,7 @@ void relocateFolio(Kernel &k, FolioIdx f, VmaIdx to, std::uint64_t addr)
  * and look at the PTE again (Retry: the PTL is no longer held). Guard off:
  * the posted v1's folio_lock(), a sleeping lock under the PTL spinlock.
  */
-bool lockFolioUnderPtl(Kernel &k, FolioIdx f, Lock &ptl, const char *who)
+bool lockFolioUnderPtl(Kernel &k, FolioIdx f, Lock &ptl)
 {
 	World &w = k.world();
 	Lock &fl = *w.folios[f].lock;
@@ -429,7 +429,6 @@ bool lockFolioUnderPtl(Kernel &k, FolioIdx f, Lock &ptl, const char *who)
 	}
 	if (k.trylock(fl, "relocate_anon_pte: folio_trylock()"))
 		return true;
-	(void)who;
 	k.addRefcount(f, 1, "relocate_anon_pte: folio_get()");
 	k.unlock(ptl, "relocate_anon_pte: pte_unmap_unlock() (folio locked by another)");
 	k.waitFolioUnlocked(f, "relocate_anon_pte: folio_wait_locked()");
@@ -445,7 +444,7 @@ Relocated relocateAnonPte(Kernel &k, const PagetableMoveControl &pmc, PteRef r,
 	World &w = k.world();
 	/* vm_normal_folio(): every present PTE maps a normal folio here */
 	const FolioIdx f = pte.folio;
-	if (!lockFolioUnderPtl(k, f, ptl, "relocate_anon_pte"))
+	if (!lockFolioUnderPtl(k, f, ptl))
 		return Relocated::Retry;
 	Relocated ret = Relocated::Done;
 	const VmaIdx to = undo ? pmc.old : pmc.newVma;
@@ -525,7 +524,7 @@ bool relocateAnonSwapPte(Kernel &k, const PagetableMoveControl &pmc, const Pte &
 		return true;
 	if (!k.tryGetFolio(f, 1, "relocate_anon_ptes: swap_cache_get_folio(): folio_try_get()"))
 		return true;
-	bool locked = lockFolioUnderPtl(k, f, ptl, "relocate_anon_ptes");
+	bool locked = lockFolioUnderPtl(k, f, ptl);
 	if (!locked) {
 		k.folioPut(f, 1, "relocate_anon_ptes: folio_put()");
 		return false;
