@@ -132,7 +132,11 @@ const std::vector<OpInfo> &allOps()
 		  {"relocate_anon", ParamKind::Bool, false,
 		   "MREMAP_RELOCATE_ANON (posted June 2025): give the new VMA a fresh anon_vma and "
 		   "re-home its folios (folio->mapping, ->index) before moving the page tables; a "
-		   "failed relocation is undone and falls back to a plain move"}}},
+		   "failed relocation is undone and falls back to a plain move"},
+		  {"must_relocate_anon", ParamKind::Bool, false,
+		   "MREMAP_MUST_RELOCATE_ANON ([PATCH 02/11]): as relocate_anon, but -EFAULT (the "
+		   "VMA left in place) instead of the fallback, and for a VMA whose anon_vma a fork "
+		   "shares"}}},
 		/* end mremap */
 	};
 	return ops;

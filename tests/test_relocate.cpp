@@ -224,3 +224,55 @@ TEST_CASE("RELOCATE_ANON leaves a VMA on a forked (child) anon_vma alone: a plai
 	CHECK(w.folios.at(0).index == 0x100);
 	CHECK(pteAt(w, 0x303000).mapsFolio(0));
 }
+
+TEST_CASE("MREMAP_MUST_RELOCATE_ANON fails with -EFAULT instead of falling back, the VMA left in "
+	  "place",
+	  "[relocate][sequential]")
+{
+	auto mustOp = [](std::uint64_t old, std::uint64_t len, std::uint64_t to) {
+		return op("mremap", {num("old", old), num("old_len", len), num("new_len", len),
+				     flag("maymove", true), flag("fixed", true),
+				     num("new_addr", to), flag("must_relocate_anon", true)});
+	};
+	SECTION("a large folio fails the forward pass: undone, new VMA unmapped, -EFAULT")
+	{
+		scenarios::Scenario s;
+		s.name = "must-relocate-large";
+		s.anonVmas = {{"A", "A"}};
+		s.vmas = {{"v", 0x100000, 2, "A", {}}};
+		s.pages = {page(0x100000, "F"), page(0x101000, "G", true)};
+		s.threads = {{"t",
+			      {mustOp(0x100000, 0x2000, 0x303000),
+			       op("folio_referenced", {text("folio", "F")})}}};
+		ExploreResult r;
+		auto p = runAlone(s, r);
+		REQUIRE(r.stats.complete == 1);
+		CHECK_FALSE(r.harmful.has_value());
+		const model::World &w = *p->world();
+		CHECK(static_cast<long>(w.results.at(0).value) == -14);
+		CHECK(w.results.at(1).value == 1);
+		CHECK_FALSE(w.vmas.at(0).detached);
+		CHECK(w.vmas.at(1).detached);
+		CHECK(w.folios.at(0).mapping == 0);
+		CHECK(w.folios.at(0).index == 0x100);
+		CHECK(pteAt(w, 0x100000).mapsFolio(0));
+		CHECK(pteAt(w, 0x101000).mapsFolio(1));
+	}
+	SECTION("a forked (child) anon_vma: -EFAULT before anything is copied")
+	{
+		scenarios::Scenario s;
+		s.name = "must-relocate-forked";
+		s.anonVmas = {{"A", "A"}, {"B", "A"}};
+		s.vmas = {{"v", 0x100000, 1, "B", {}}};
+		s.pages = {page(0x100000, "F")};
+		s.threads = {{"t", {mustOp(0x100000, 0x1000, 0x303000)}}};
+		ExploreResult r;
+		auto p = runAlone(s, r);
+		REQUIRE(r.stats.complete == 1);
+		CHECK_FALSE(r.harmful.has_value());
+		const model::World &w = *p->world();
+		CHECK(static_cast<long>(w.results.at(0).value) == -14);
+		CHECK(w.vmas.size() == 1);
+		CHECK(pteAt(w, 0x100000).mapsFolio(0));
+	}
+}

@@ -159,6 +159,8 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 		a.pgtableAllocFails = x && x->flag;
 		x = op.arg("relocate_anon");
 		a.relocateAnon = x && x->flag;
+		x = op.arg("must_relocate_anon");
+		a.mustRelocateAnon = x && x->flag;
 		return [a](Kernel &k) {
 			long r = mremap(k, a);
 			k.world().results.push_back({k.self(), "mremap", r});

@@ -43,6 +43,8 @@
  *             WRITE_ONCE(folio->index, linear_page_index())
  *         failure: relocate_anon_folios(undo = true); anon_vma_unlock_write(A');
  *           do_munmap(new_vma); goto again without relocation
+ *         MREMAP_MUST_RELOCATE_ANON ([PATCH 02/11]): -EFAULT instead of the
+ *           fallback, and for a VMA whose anon_vma a fork shares
  *         move_page_tables() (maybe_take_rmap_locks(): the roots differ, so
  *           the NORMAL_PMD override takes the old anon_vma as before); an
  *           error: undo, then unlock A' (before pmc_revert, in the posted
@@ -104,6 +106,7 @@ struct VmaRemap {
 	std::uint64_t addr = 0, oldLen = 0, newLen = 0, newAddr = 0;
 	bool mayMove = false, fixed = false;
 	bool relocateAnon = false; /* MREMAP_RELOCATE_ANON */
+	bool mustRelocateAnon = false; /* MREMAP_MUST_RELOCATE_ANON */
 	bool allocFails = false;
 	VmaIdx vma = kNone;
 };
@@ -381,23 +384,35 @@ VmaIdx copyVma(Kernel &k, VmaIdx v, std::uint64_t addr, std::uint64_t len, std::
 }
 
 /* should_relocate_anon(): the mmap lock is held for write, so no fork can
- * change what this reads (no scheduling point) */
-bool shouldRelocateAnon(const World &w, const VmaRemap &vrm)
+ * change what this reads (no scheduling point). With
+ * MREMAP_MUST_RELOCATE_ANON ([PATCH 02/11]) a VMA that cannot be relocated
+ * is -EFAULT (*err), except that one without an anon_vma has nothing to
+ * relocate. */
+bool shouldRelocateAnon(const World &w, const VmaRemap &vrm, long &err)
 {
-	if (!vrm.relocateAnon)
+	if (!vrm.relocateAnon && !vrm.mustRelocateAnon)
 		return false;
+	/* "Failures are fatal in the 'must' case." */
+	if (vrm.mustRelocateAnon)
+		err = -14; /* -EFAULT */
 	const Vma &old = w.vmas[vrm.vma];
 	/* VM_SPECIAL/VM_HUGETLB, !vma_is_anonymous(): never in the model */
+	/* vma_maybe_has_shared_anon_folios(): vma_had_uncowed_parents()
+	 * (anon_vma_chain not singular): a VMA on a child anon_vma;
+	 * vma_had_uncowed_children() (num_children > 1): another anon_vma has
+	 * this one as its root */
+	if (old.anonVma != kNone) {
+		if (w.anonVmas[old.anonVma].root != old.anonVma)
+			return false;
+		for (std::size_t i = 0; i < w.anonVmas.size(); ++i)
+			if (static_cast<AnonVmaIdx>(i) != old.anonVma &&
+			    w.anonVmas[i].root == old.anonVma)
+				return false;
+	}
+	/* "Below issues are non-fatal in 'must' case." */
+	err = 0;
 	if (old.anonVma == kNone) /* "If no folios are mapped..." */
 		return false;
-	/* vma_had_uncowed_parents() (anon_vma_chain not singular): a VMA on a
-	 * child anon_vma; vma_had_uncowed_children() (num_children > 1):
-	 * another anon_vma has this one as its root */
-	if (w.anonVmas[old.anonVma].root != old.anonVma)
-		return false;
-	for (std::size_t i = 0; i < w.anonVmas.size(); ++i)
-		if (static_cast<AnonVmaIdx>(i) != old.anonVma && w.anonVmas[i].root == old.anonVma)
-			return false;
 	return true;
 }
 
@@ -631,7 +646,14 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 	World &w = k.world();
 	const Vma &vma = w.vmas[vrm.vma];
 	const std::uint64_t newPgoff = vma.pgoff + (vrm.addr - vma.start) / kPageSize;
-	bool relocateAnon = shouldRelocateAnon(w, vrm);
+	long mustErr = 0;
+	bool relocateAnon = shouldRelocateAnon(w, vrm, mustErr);
+	if (mustErr) {
+		/* move_vma(): "if (err && !new_vma) return err;" nothing to unmap */
+		vrm.vma = kNone;
+		newVmaOut = kNone;
+		return mustErr;
+	}
 	PagetableMoveControl pmc;
 	VmaIdx newVma = kNone;
 	for (;;) { /* again: */
@@ -661,6 +683,12 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 		doVmiMunmapVma(k, newVma);
 		k.unlock(*w.vmas[newVma].lock, "do_munmap: vm_area_free() (the VMA is gone)");
 		relocateAnon = false;
+		if (vrm.mustRelocateAnon) {
+			/* vrm_uncharge(); *new_vma_ptr = NULL; return -EFAULT */
+			vrm.vma = kNone;
+			newVmaOut = kNone;
+			return -14;
+		}
 	}
 	const std::uint64_t movedLen = movePageTables(k, pmc);
 	rec.moved = true;
@@ -728,12 +756,13 @@ long mremap(Kernel &k, const MremapArgs &args)
 	vrm.mayMove = args.mayMove;
 	vrm.fixed = args.fixed;
 	vrm.relocateAnon = args.relocateAnon;
+	vrm.mustRelocateAnon = args.mustRelocateAnon;
 	vrm.allocFails = args.pgtableAllocFails;
 	/* check_mremap_params(): MREMAP_FIXED needs MREMAP_MAYMOVE */
 	if (vrm.fixed && !vrm.mayMove)
 		return kEINVAL;
 	/* "We can't relocate without allowing a move." */
-	if (vrm.relocateAnon && !vrm.mayMove)
+	if ((vrm.relocateAnon || vrm.mustRelocateAnon) && !vrm.mayMove)
 		return kEINVAL;
 	if (vrm.oldLen != vrm.newLen)
 		return kEINVAL; /* not modelled (the loader refuses them) */
@@ -761,8 +790,10 @@ long mremap(Kernel &k, const MremapArgs &args)
 		k.lock(*w.vmas[oldVma].lock, "move_vma: vma_start_write(vma)");
 		VmaIdx newVma = kNone;
 		long err = copyVmaAndData(k, vrm, newVma, rec);
-		/* unmap_source_vma(): the old VMA, or the new one after an error */
-		doVmiMunmapVma(k, vrm.vma);
+		/* unmap_source_vma(): the old VMA, or the new one after an error
+		 * (none if copy_vma_and_data() failed before or undid it all) */
+		if (vrm.vma != kNone)
+			doVmiMunmapVma(k, vrm.vma);
 		result = err ? err : static_cast<long>(vrm.newAddr);
 		rec.result = result;
 		ranges.op = nullptr;

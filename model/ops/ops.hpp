@@ -56,6 +56,7 @@ struct MremapArgs {
 	bool mayMove = false, fixed = false;
 	/* MREMAP_RELOCATE_ANON (the posted series; copy_vma_and_data()) */
 	bool relocateAnon = false;
+	bool mustRelocateAnon = false;	/* MREMAP_MUST_RELOCATE_ANON ([PATCH 02/11]) */
 	/* fault injection: every page-table allocation (pmd_alloc, pte_alloc)
 	 * fails, as with fail_page_alloc */
 	bool pgtableAllocFails = false;
