@@ -90,6 +90,13 @@ const std::vector<InvariantInfo> &allInvariants()
 		 "reports more than it was asked to move (a negative count, Seed D2); on success "
 		 "every mapped page of the old range is at the same offset of the new range and "
 		 "the old range is empty, on failure the old range keeps its pages"},
+		{"relocate-pinned", "Seed A design (I-6, project-specific)",
+		 "MREMAP_RELOCATE_ANON's forward pass never changes folio->mapping or ->index of a "
+		 "folio while folio_maybe_dma_pinned() is true (the posted patch's "
+		 "folio_maybe_dma_pinned() check: 'whatever has pinned this folio may then "
+		 "incorrectly assume these do not change'). Not a kernel-wide invariant (David "
+		 "Hildenbrand: 'maybe we can just allow for moving these'); it states what the "
+		 "check promises (Seed A1)"},
 	};
 	return invariants;
 }

@@ -141,6 +141,7 @@ void MmProgram::drainEvents(Execution &exec, std::uint64_t step)
 		case Event::Kind::MappingWritten:
 		case Event::Kind::IndexWritten:
 			checkFolioWrite(exec, e, step);
+			checkRelocatePinned(exec, e, step);
 			break;
 		case Event::Kind::WalkBegin:
 			checkWalkBegin(exec, e, step);
@@ -943,5 +944,42 @@ void MmProgram::checkRemapResult(Execution &exec, const Event &e, std::uint64_t 
 	exec.report(std::move(f));
 }
 /* end mremap */
+
+/*
+ * relocate-pinned (Seed A1): a folio->mapping/index store of
+ * MREMAP_RELOCATE_ANON's forward pass while folio_maybe_dma_pinned() is
+ * true, i.e. what the posted check-then-store promised not to do. The
+ * refcount is read at the store (ghost); a FOLL_LONGTERM GUP-fast reads
+ * folio->mapping after its grab, which orders the grab against the store.
+ */
+void MmProgram::checkRelocatePinned(Execution &exec, const Event &e, std::uint64_t step)
+{
+	const World &w = *world_;
+	if (!w.relocatingAnon[e.task] || !w.folios[e.folio].maybeDmaPinned())
+		return;
+	const bool mapping = e.kind == Event::Kind::MappingWritten;
+	std::string holders;
+	for (const GupRef &g : w.gupRefs)
+		if (!g.released && g.pin && g.folio == e.folio)
+			holders += (holders.empty() ? "" : ", ") + gupHolder(g);
+	Finding fd;
+	fd.invariant = "relocate-pinned";
+	fd.title =
+	    fmt::format("{} relocates folio {} ({} {} -> {}) while it is pinned (refcount {})",
+			taskNames_[e.task], w.folios[e.folio].name, mapping ? "mapping" : "index",
+			mapping ? anonVmaName(static_cast<AnonVmaIdx>(e.oldValue))
+				: fmt::format("{:#x}", e.oldValue),
+			mapping ? anonVmaName(static_cast<AnonVmaIdx>(e.newValue))
+				: fmt::format("{:#x}", e.newValue),
+			w.folios[e.folio].refcount);
+	fd.message = fmt::format(
+	    "  at \"{}\"\n  pins recorded so far: {}\n  the "
+	    "folio_maybe_dma_pinned() check was meant to leave pinned folios "
+	    "alone: 'whatever has pinned this folio may then incorrectly assume "
+	    "these do not change'\n",
+	    e.label, holders.empty() ? "none yet (a GUP-fast between grab and recheck)" : holders);
+	fd.steps = {{step, e.task, e.label}};
+	exec.report(std::move(fd));
+}
 
 } // namespace mmrace::checker

@@ -91,6 +91,7 @@ private:
 	/* mremap */
 	void checkRangeSafety(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkRemapResult(Execution &exec, const model::Event &e, std::uint64_t step);
+	void checkRelocatePinned(Execution &exec, const model::Event &e, std::uint64_t step);
 	/* end mremap */
 	void checkMemoryAtEnd(Execution &exec);
 	std::string anonVmaName(model::AnonVmaIdx a) const;

@@ -53,6 +53,12 @@ enum class Guard : std::uint8_t {
 	MovePageTablesRealignReturnGuard,
 	MovePtesFlushBeforeUnlock,
 	MovePgtEntryTakeRmapLocks,
+	RelocateAnonPteWaitMigrationEntry,
+	RelocateAnonPteRelocateSwapcache,
+	RelocateAnonPteClearThenCheckPinned,
+	RelocateAnonPteFolioTrylock,
+	RelocateAnonPteNoPaeWarning,
+	RelocateAnonPteUndoRelocatesPinned,
 	/* end mremap */
 	Count,
 };

@@ -50,7 +50,10 @@ const std::vector<OpInfo> &allOps()
 		 {{"addr", ParamKind::Address, true, "user address (page aligned)"},
 		  {"write", ParamKind::Bool, false, "FOLL_WRITE: needs a writable PTE"},
 		  {"pin", ParamKind::Bool, false,
-		   "FOLL_PIN (pin_user_pages_fast); default true; false: FOLL_GET (get_user_pages_fast)"}}},
+		   "FOLL_PIN (pin_user_pages_fast); default true; false: FOLL_GET (get_user_pages_fast)"},
+		  {"longterm", ParamKind::Bool, false,
+		   "FOLL_LONGTERM (with FOLL_PIN: RDMA, vfio): gup_fast_folio_allowed() reads "
+		   "folio->mapping after the grab (anon folios are allowed)"}}},
 		{"dma_write",
 		 "a device writing through the pages GUP returned (no TLB, no page table)",
 		 "DMA store into the folio of the task's most recent held GUP reference (taken with "
@@ -125,7 +128,15 @@ const std::vector<OpInfo> &allOps()
 		   "destination with fixed; the range must be free of VMAs"},
 		  {"pgtable_alloc_fails", ParamKind::Bool, false,
 		   "fault injection: every page-table allocation of this call fails (pmd_alloc, "
-		   "pte_alloc), as with fail_page_alloc"}}},
+		   "pte_alloc), as with fail_page_alloc"},
+		  {"relocate_anon", ParamKind::Bool, false,
+		   "MREMAP_RELOCATE_ANON (posted June 2025): give the new VMA a fresh anon_vma and "
+		   "re-home its folios (folio->mapping, ->index) before moving the page tables; a "
+		   "failed relocation is undone and falls back to a plain move"},
+		  {"must_relocate_anon", ParamKind::Bool, false,
+		   "MREMAP_MUST_RELOCATE_ANON ([PATCH 02/11]): as relocate_anon, but -EFAULT (the "
+		   "VMA left in place) instead of the fallback, and for a VMA whose anon_vma a fork "
+		   "shares"}}},
 		/* end mremap */
 	};
 	return ops;
@@ -240,6 +251,36 @@ const std::vector<GuardInfo> &allGuards()
 		 "a PMD-level move always takes the rmap locks (anon_vma write): move_normal_pmd() "
 		 "does not take the PTE lock, so an rmap walker holding it must not see the table "
 		 "move under it (commit 97113eb39fa7)"},
+		{"relocate_anon_pte.wait_migration_entry", "relocate_anon_ptes() (MREMAP_RELOCATE_ANON)",
+		 "a migration entry is not skipped: drop the PTL, wait for the migration to end "
+		 "(migration_entry_wait()) and look at the PTE again, as UFFDIO_MOVE does (David "
+		 "Hildenbrand: 'probably have to wait for the migration entry to become a present "
+		 "pte again'; Seed A3a). Off: the posted v1 skips it"},
+		{"relocate_anon_pte.relocate_swapcache", "relocate_anon_ptes() (MREMAP_RELOCATE_ANON)",
+		 "a swap entry whose folio is in the swap cache: look the folio up "
+		 "(swap_cache_get_folio()), folio_trylock() it and relocate it too, as move_swap_pte() "
+		 "does (David Hildenbrand: 'we could lookup any folio in the swapcache and adjust "
+		 "that'; Seed A3b). Off: the posted v1 skips every non-present PTE"},
+		{"relocate_anon_pte.clear_then_check_pinned", "relocate_anon_pte() (MREMAP_RELOCATE_ANON)",
+		 "the folio_maybe_dma_pinned() check follows move_present_pte()'s protocol: "
+		 "ptep_clear_flush() first, then check the pin, restore the PTE and fail the "
+		 "relocation (fall back to a plain move) if pinned (Seed A1). Off: the posted v1 "
+		 "checks the pin with the PTE still mapped and skips a pinned folio as a success"},
+		{"relocate_anon_pte.folio_trylock", "relocate_anon_pte() (MREMAP_RELOCATE_ANON)",
+		 "folio_trylock() under the PTL; on contention take a reference, drop the PTL, wait "
+		 "for the folio lock and retry (as move_pages_pte() does). Off: the posted v1 sleeps "
+		 "in folio_lock() holding the PTL spinlock (syzkaller: 'sleeping function called "
+		 "from invalid context in __relocate_anon_folios'; Seed A4)"},
+		{"relocate_anon_pte.no_pae_warning", "relocate_anon_pte() (MREMAP_RELOCATE_ANON)",
+		 "no VM_WARN_ON_ONCE(!PageAnonExclusive()): an exclusively mapped page may lack PAE "
+		 "after a swapin under writeback on a stable-writes device (Lorenzo Stoakes: 'So "
+		 "maybe drop this second one?', David Hildenbrand: 'Yes.'; Seed A2). Off: the posted "
+		 "v1's warning"},
+		{"relocate_anon_pte.undo_relocates_pinned", "relocate_anon_pte(undo = true)",
+		 "the undo pass relocates pinned folios back too, so it cannot fail (David "
+		 "Hildenbrand: 'relocate pinned folios too'; 'I really wish we can find a way to not "
+		 "require the fallback'; Seed A1'). Off: the posted v1's undo skips a folio pinned "
+		 "since the forward pass, leaving it on the new VMA's anon_vma"},
 		/* end mremap */
 	};
 	return guards;
@@ -257,6 +298,13 @@ const std::vector<PresetInfo> &allPresets()
 		 "Seed E as merged: every rmap walk holds the folio lock; UFFDIO_MOVE no longer "
 		 "takes the anon_vma lock and the mapping recheck is gone",
 		 {"uffd_move.anon_vma_write_lock", "folio_lock_anon_vma_read.recheck_mapping"}},
+		{"relocate_anon:v1-posted",
+		 "MREMAP_RELOCATE_ANON as posted on 9 June 2025 ([PATCH 01/11] mm/mremap: introduce "
+		 "more mergeable mremap via MREMAP_RELOCATE_ANON), before the review: every "
+		 "relocate_anon_pte fix off",
+		 {"relocate_anon_pte.wait_migration_entry", "relocate_anon_pte.relocate_swapcache",
+		  "relocate_anon_pte.clear_then_check_pinned", "relocate_anon_pte.folio_trylock",
+		  "relocate_anon_pte.no_pae_warning", "relocate_anon_pte.undo_relocates_pinned"}},
 	};
 	return presets;
 }

@@ -97,7 +97,9 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	vmas.reserve(vmas.size() + kSpareObjects);
 	tables.reserve(tables.size() + kSpareObjects);
 	pmds.reserve(pmds.size() + kSpareObjects);
+	anonVmas.reserve(anonVmas.size() + kSpareObjects);
 	opRanges.resize(ntasks);
+	relocatingAnon.assign(ntasks, 0);
 
 	SwapIdx nextSlot = 0;
 	for (const auto &p : sc.pages) {
@@ -135,6 +137,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		}
 		FolioIdx fi = newFolio(p.folio);
 		Folio &f = folios[fi];
+		f.large = p.large;
 		/* do_anonymous_page(): folio_add_new_anon_rmap(RMAP_EXCLUSIVE);
 		 * "exclusive": false clears PageAnonExclusive (read-only PTE) */
 		f.mapcount = 1;
@@ -196,6 +199,19 @@ TableIdx World::newTable(std::uint64_t base)
 	t.ptl.reset(newLock(LockClass::Ptl, fmt::format("ptl({:#x}, new)", base)));
 	tables.push_back(std::move(t));
 	return static_cast<TableIdx>(tables.size() - 1);
+}
+
+AnonVmaIdx World::newAnonVma(std::string name)
+{
+	if (anonVmas.size() == anonVmas.capacity())
+		throw std::length_error("World: no spare anon_vma slot");
+	AnonVma av;
+	av.rwsem.reset(newLock(LockClass::AnonVmaRwsem, fmt::format("anon_vma {}->rwsem", name)));
+	av.name = std::move(name);
+	anonVmas.push_back(std::move(av));
+	AnonVmaIdx a = static_cast<AnonVmaIdx>(anonVmas.size() - 1);
+	anonVmas[a].root = a;
+	return a;
 }
 
 PmdIdx World::newPmdSlot(std::uint64_t base)

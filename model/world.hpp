@@ -139,6 +139,10 @@ struct Folio {
 	bool dirty = false;		/* PG_dirty */
 	bool lru = true;		/* PG_lru (isolation clears it) */
 	bool freed = false;		/* refcount dropped to 0 and it went back to the allocator */
+	/* folio_test_large(): the model maps small folios only; a "large"
+	 * folio is one MREMAP_RELOCATE_ANON refuses (the posted v1's forward
+	 * pass fails on it), otherwise it behaves as a small one */
+	bool large = false;
 	std::unique_ptr<Lock> lock;	/* PG_locked */
 
 	/* folio_maybe_dma_pinned() for a small folio */
@@ -469,6 +473,12 @@ public:
 	VmaIdx newVma(std::string name);	/* detached until linked */
 	TableIdx newTable(std::uint64_t base);
 	PmdIdx newPmdSlot(std::uint64_t base);	/* entry none */
+	/* anon_vma_alloc() (__anon_vma_prepare() of MREMAP_RELOCATE_ANON's new
+	 * VMA): a new root anon_vma with an empty tree, refcount 1. */
+	AnonVmaIdx newAnonVma(std::string name);
+	/* Ghost: the task is in MREMAP_RELOCATE_ANON's forward pass (the
+	 * relocate-pinned check applies to its folio->mapping/index stores). */
+	std::vector<char> relocatingAnon;
 	static constexpr std::size_t kSpareObjects = 16;
 
 	/* Results of completed operations, in completion order. */

@@ -163,7 +163,7 @@ void loadPages(const LoadContext &ctx, const Json &list, const std::string &path
 		const Json &e = ctx.object(list[i], p, "a page");
 		ctx.checkKeys(e, p,
 			      {"at", "folio", "state", "writable", "exclusive", "writeback", "content",
-			       "gup", "tlb", "young"},
+			       "gup", "tlb", "young", "large"},
 			      "a page");
 		ctx.requireKeys(e, p, {"at"}, "a page");
 		PageSpec pg;
@@ -236,6 +236,12 @@ void loadPages(const LoadContext &ctx, const Json &list, const std::string &path
 				ctx.fail(wp, "\"writeback\" is only for a \"swapcache\" page (a folio "
 					     "whose swap-out I/O is still running)");
 			pg.writeback = ctx.boolean(*wb, wp, "\"writeback\"");
+		}
+		if (const Json *l = member(e, "large")) {
+			std::string lp = jsonPathMember(p, "large");
+			if (pg.state != PageSpec::State::Present)
+				ctx.fail(lp, "\"large\" is only for a \"present\" page");
+			pg.large = ctx.boolean(*l, lp, "\"large\"");
 		}
 		if (const Json *y = member(e, "young")) {
 			std::string yp = jsonPathMember(p, "young");

@@ -46,6 +46,10 @@ struct PageSpec {
 	State state = State::Present;
 	bool exclusive = true;		/* swap PTE: pte_swp_exclusive; present: PageAnonExclusive */
 	bool writeback = false;		/* swapcache folio still under writeback */
+	/* folio_test_large(): the folio stands for a large one where an
+	 * operation refuses large folios (MREMAP_RELOCATE_ANON's forward
+	 * pass); it is mapped by this one PTE like a small folio */
+	bool large = false;
 	/* present: a GUP reference taken before the scenario starts and held
 	 * throughout by someone outside it (a driver): "pin" (FOLL_PIN) or
 	 * "get" (FOLL_GET); empty: none */

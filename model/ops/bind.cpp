@@ -85,8 +85,10 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 		const scenarios::OpArg *wr = op.arg("write"), *pin = op.arg("pin");
 		bool write = wr && wr->flag;
 		bool foll_pin = pin ? pin->flag : true;	/* FOLL_PIN unless "pin": false */
+		const scenarios::OpArg *lt = op.arg("longterm");
+		bool longterm = lt && lt->flag;
 		return [=](Kernel &k) {
-			int r = gupFast(k, addr, write, foll_pin);
+			int r = gupFast(k, addr, write, foll_pin, nullptr, longterm);
 			k.world().results.push_back({k.self(), "gup_fast", r});
 		};
 	}
@@ -155,6 +157,10 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 		a.fixed = x && x->flag;
 		x = op.arg("pgtable_alloc_fails");
 		a.pgtableAllocFails = x && x->flag;
+		x = op.arg("relocate_anon");
+		a.relocateAnon = x && x->flag;
+		x = op.arg("must_relocate_anon");
+		a.mustRelocateAnon = x && x->flag;
 		return [a](Kernel &k) {
 			long r = mremap(k, a);
 			k.world().results.push_back({k.self(), "mremap", r});

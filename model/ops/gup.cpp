@@ -28,8 +28,8 @@
  * try_grab_folio_fast() is one step that adds GUP_PIN_COUNTING_BIAS (or 1)
  * and fails on a free or frozen folio (try_get_folio's folio_ref_try_add
  * and the folio_ref_add of the rest of the bias are one atomic step);
- * gup_fast_folio_allowed() (anon folios are always allowed without
- * FOLL_LONGTERM), folio_set_referenced() and arch_make_folio_accessible()
+ * gup_fast_folio_allowed() reads folio->mapping only for FOLL_PIN |
+ * FOLL_LONGTERM (the op's "longterm"; anon folios are allowed), folio_set_referenced() and arch_make_folio_accessible()
  * are left out; PMD leaves (THP) are refused like a non-table PMD. The PMD
  * half of the recheck is always on: no op of this area can change the PMD
  * while leaving the PTEs intact (khugepaged's collapse would witness it).
@@ -71,7 +71,7 @@ std::vector<int> heldRefs(Kernel &k)
 
 } // namespace
 
-int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *refOut)
+int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *refOut, bool longterm)
 {
 	World &w = k.world();
 	const int refs = pin ? kGupPinCountingBias : 1;
@@ -109,6 +109,10 @@ int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *refOut)
 	FolioIdx f = pte.folio;
 	if (!k.tryGetFolio(f, refs, "try_grab_folio_fast: folio_ref_try_add()"))
 		return fail();
+	/* gup_fast_folio_allowed(): with FOLL_PIN | FOLL_LONGTERM (reject
+	 * file-backed folios) it reads the mapping; an anon folio is allowed */
+	if (pin && longterm)
+		k.readMapping(f, "gup_fast_folio_allowed: READ_ONCE(folio->mapping) (FOLL_LONGTERM)");
 
 	/* gup_must_unshare() matters for FOLL_PIN without FOLL_WRITE of a R/O PTE */
 	const bool unshareCheck = pin && !write && !pte.writable;

@@ -16,7 +16,39 @@
  *         anon_vma_clone(): the new VMA joins the SAME anon_vma trees, in
  *           interval-tree order (after the old VMA: equal pgoff goes right)
  *         vma_link(): vma_start_write(new); vma_iter_store_new()
- *       [MREMAP_RELOCATE_ANON hooks in here: vrm.relocateAnon, unused]
+ *       MREMAP_RELOCATE_ANON (the series posted 9 June 2025, [PATCH 01/11]
+ *       "mm/mremap: introduce more mergeable mremap via
+ *       MREMAP_RELOCATE_ANON"; reference/kernel-mm.md 1a, Seed A):
+ *         should_relocate_anon(): anon VMA with an anon_vma that no fork
+ *           shares (vma_had_uncowed_parents/children: the model's anon_vma
+ *           is its own root and no other anon_vma has it as root)
+ *         again: copy_vma(): no merge; pgoff = addr >> PAGE_SHIFT,
+ *           new_vma->anon_vma = NULL (no anon_vma_clone), vma_link(),
+ *           __anon_vma_prepare(): a brand-new root anon_vma A'
+ *         lock_new_anon_vma(): anon_vma_lock_write(A'), lockdep subclass 1
+ *         relocate_anon_folios(undo = false) -> __relocate_anon_folios()
+ *           -> relocate_anon_ptes(): pte_offset_map_lock() held across the
+ *           table; non-present PTEs skipped
+ *                     [guards relocate_anon_pte.wait_migration_entry,
+ *                      relocate_anon_pte.relocate_swapcache]
+ *           -> relocate_anon_pte(): vm_normal_folio(); folio_lock() under
+ *             the PTL                [guard relocate_anon_pte.folio_trylock]
+ *             WARN_ON_ONCE(folio_maybe_mapped_shared()) -> skip;
+ *             VM_WARN_ON_ONCE(!PageAnonExclusive())
+ *                                    [guard relocate_anon_pte.no_pae_warning]
+ *             folio_maybe_dma_pinned() -> skip
+ *                          [guard relocate_anon_pte.clear_then_check_pinned;
+ *                           in the undo pass relocate_anon_pte.undo_relocates_pinned]
+ *             folio_test_large() -> fail; folio_move_anon_rmap();
+ *             WRITE_ONCE(folio->index, linear_page_index())
+ *         failure: relocate_anon_folios(undo = true); anon_vma_unlock_write(A');
+ *           do_munmap(new_vma); goto again without relocation
+ *         MREMAP_MUST_RELOCATE_ANON ([PATCH 02/11]): -EFAULT instead of the
+ *           fallback, and for a VMA whose anon_vma a fork shares
+ *         move_page_tables() (maybe_take_rmap_locks(): the roots differ, so
+ *           the NORMAL_PMD override takes the old anon_vma as before); an
+ *           error: undo, then unlock A' (before pmc_revert, in the posted
+ *           order); else unlock A' (vma_merge_existing_range(): no merge)
  *       move_page_tables(pmc)
  *         try_realign_addr() -> can_realign_addr() -> can_align_down()
  *                                   [guard try_realign_addr.can_align_down]
@@ -73,7 +105,8 @@ constexpr long kEINVAL = -22, kENOMEM = -12, kEAGAIN = -11;
 struct VmaRemap {
 	std::uint64_t addr = 0, oldLen = 0, newLen = 0, newAddr = 0;
 	bool mayMove = false, fixed = false;
-	bool relocateAnon = false; /* MREMAP_RELOCATE_ANON: the hook, unused */
+	bool relocateAnon = false; /* MREMAP_RELOCATE_ANON */
+	bool mustRelocateAnon = false; /* MREMAP_MUST_RELOCATE_ANON */
 	bool allocFails = false;
 	VmaIdx vma = kNone;
 };
@@ -301,21 +334,24 @@ out:
 
 /* copy_vma(): the new VMA, linked and write-locked, in the same anon_vmas */
 VmaIdx copyVma(Kernel &k, VmaIdx v, std::uint64_t addr, std::uint64_t len, std::uint64_t pgoff,
-	       bool &needRmapLocks)
+	       bool &needRmapLocks, bool relocateAnon)
 {
 	World &w = k.world();
-	/* vma_merge_new_range(): not modelled; a new VMA is always made */
+	/* vma_merge_new_range(): not modelled; a new VMA is always made (so
+	 * *relocate_anon stays set), with a fresh mapping's pgoff */
+	if (relocateAnon)
+		pgoff = addr / kPageSize;
 	VmaIdx n = w.newVma(w.vmas[v].name + "'"); /* vm_area_dup() */
 	Vma &nv = w.vmas[n];
 	const Vma &ov = w.vmas[v];
 	nv.start = addr;
 	nv.end = addr + len;
 	nv.pgoff = pgoff;
-	nv.anonVma = ov.anonVma;
+	nv.anonVma = relocateAnon ? kNone : ov.anonVma;
 	nv.writable = ov.writable;
 	nv.uffdMissing = ov.uffdMissing;
 	/* anon_vma_clone(): an AVC into each anon_vma the old VMA is in */
-	if (ov.anonVma != kNone) {
+	if (ov.anonVma != kNone && !relocateAnon) {
 		Lock &root = w.rootRwsem(ov.anonVma);
 		k.lock(root, "anon_vma_clone: anon_vma_lock_write()");
 		k.anonVmaTreeInsert(ov.anonVma, n,
@@ -332,8 +368,276 @@ VmaIdx copyVma(Kernel &k, VmaIdx v, std::uint64_t addr, std::uint64_t len, std::
 	 * holds the lock, nested under the old VMA's */
 	k.lock(*w.vmas[n].lock, "vma_link: vma_start_write(new_vma)", 1);
 	k.linkVma(n, "vma_link: vma_iter_store_new()");
+	if (relocateAnon) {
+		/* __anon_vma_prepare(): anon_vma_alloc() (nobody else can see it
+		 * yet), then anon_vma_lock_write(); vma->anon_vma = anon_vma;
+		 * anon_vma_chain_link() */
+		AnonVmaIdx a = w.newAnonVma(w.anonVmas[w.vmas[v].anonVma].name + "'");
+		Lock &root = w.rootRwsem(a);
+		k.lock(root, "__anon_vma_prepare: anon_vma_lock_write()");
+		w.vmas[n].anonVma = a;
+		k.anonVmaTreeInsert(a, n, "__anon_vma_prepare: anon_vma_chain_link()");
+		k.unlock(root, "__anon_vma_prepare: anon_vma_unlock_write()");
+	}
 	needRmapLocks = false;
 	return n;
+}
+
+/* should_relocate_anon(): the mmap lock is held for write, so no fork can
+ * change what this reads (no scheduling point). With
+ * MREMAP_MUST_RELOCATE_ANON ([PATCH 02/11]) a VMA that cannot be relocated
+ * is -EFAULT (*err), except that one without an anon_vma has nothing to
+ * relocate. */
+bool shouldRelocateAnon(const World &w, const VmaRemap &vrm, long &err)
+{
+	if (!vrm.relocateAnon && !vrm.mustRelocateAnon)
+		return false;
+	/* "Failures are fatal in the 'must' case." */
+	if (vrm.mustRelocateAnon)
+		err = -14; /* -EFAULT */
+	const Vma &old = w.vmas[vrm.vma];
+	/* VM_SPECIAL/VM_HUGETLB, !vma_is_anonymous(): never in the model */
+	/* vma_maybe_has_shared_anon_folios(): vma_had_uncowed_parents()
+	 * (anon_vma_chain not singular): a VMA on a child anon_vma;
+	 * vma_had_uncowed_children() (num_children > 1): another anon_vma has
+	 * this one as its root */
+	if (old.anonVma != kNone) {
+		if (w.anonVmas[old.anonVma].root != old.anonVma)
+			return false;
+		for (std::size_t i = 0; i < w.anonVmas.size(); ++i)
+			if (static_cast<AnonVmaIdx>(i) != old.anonVma &&
+			    w.anonVmas[i].root == old.anonVma)
+				return false;
+	}
+	/* "Below issues are non-fatal in 'must' case." */
+	err = 0;
+	if (old.anonVma == kNone) /* "If no folios are mapped..." */
+		return false;
+	return true;
+}
+
+enum class Relocated { Done, Failed, Retry };
+
+/* folio_move_anon_rmap(folio, vma); WRITE_ONCE(folio->index, new_index) */
+void relocateFolio(Kernel &k, FolioIdx f, VmaIdx to, std::uint64_t addr)
+{
+	World &w = k.world();
+	const Vma &vma = w.vmas[to];
+	k.writeMapping(f, vma.anonVma,
+		       "relocate_anon_pte: folio_move_anon_rmap(): WRITE_ONCE(folio->mapping)");
+	k.writeIndex(f, vma.pageIndex(addr), "relocate_anon_pte: WRITE_ONCE(folio->index)");
+}
+
+/*
+ * folio_trylock() under the PTL, or, when it fails, what move_pages_pte()
+ * does: folio_get(), drop the PTL, wait for the folio lock, folio_put()
+ * and look at the PTE again (Retry: the PTL is no longer held). Guard off:
+ * the posted v1's folio_lock(), a sleeping lock under the PTL spinlock.
+ */
+bool lockFolioUnderPtl(Kernel &k, FolioIdx f, Lock &ptl)
+{
+	World &w = k.world();
+	Lock &fl = *w.folios[f].lock;
+	if (!k.guard(Guard::RelocateAnonPteFolioTrylock)) {
+		k.lock(fl, "relocate_anon_pte: folio_lock() (under the PTL)");
+		return true;
+	}
+	if (k.trylock(fl, "relocate_anon_pte: folio_trylock()"))
+		return true;
+	k.addRefcount(f, 1, "relocate_anon_pte: folio_get()");
+	k.unlock(ptl, "relocate_anon_pte: pte_unmap_unlock() (folio locked by another)");
+	k.waitFolioUnlocked(f, "relocate_anon_pte: folio_wait_locked()");
+	k.folioPut(f, 1, "relocate_anon_pte: folio_put()");
+	return false;
+}
+
+/* relocate_anon_pte() for a present PTE; the PTL is held */
+Relocated relocateAnonPte(Kernel &k, const PagetableMoveControl &pmc, PteRef r,
+			  std::uint64_t oldAddr, std::uint64_t newAddr, const Pte &pte, bool undo,
+			  Lock &ptl)
+{
+	World &w = k.world();
+	/* vm_normal_folio(): every present PTE maps a normal folio here */
+	const FolioIdx f = pte.folio;
+	if (!lockFolioUnderPtl(k, f, ptl))
+		return Relocated::Retry;
+	Relocated ret = Relocated::Done;
+	const VmaIdx to = undo ? pmc.old : pmc.newVma;
+	const std::uint64_t at = undo ? oldAddr : newAddr;
+	/* !folio_test_anon() || folio_test_ksm(): no-op (never here) */
+	if (w.folios[f].anon) {
+		/* folio_maybe_mapped_shared(): for a small folio, mapcount > 1;
+		 * then VM_WARN_ON_ONCE(folio_mapcount > folio_nr_pages) is the
+		 * same condition */
+		if (k.readMapcount(f, "relocate_anon_pte: folio_maybe_mapped_shared()") > 1) {
+			k.warn("relocate_anon_pte",
+			       "WARN_ON_ONCE(folio_maybe_mapped_shared(folio))");
+			goto out;
+		}
+		if (!k.guard(Guard::RelocateAnonPteNoPaeWarning) &&
+		    !k.readPageAnonExclusive(
+			f, "relocate_anon_pte: PageAnonExclusive(folio_page(folio, 0))"))
+			k.warn("relocate_anon_pte",
+			       "VM_WARN_ON_ONCE(!PageAnonExclusive(folio_page(folio, 0)))");
+		/* the undo pass checks the pin too, as posted; the review's fix
+		 * relocates pinned folios back, so the undo cannot fail */
+		const bool checkPin = !undo || !k.guard(Guard::RelocateAnonPteUndoRelocatesPinned);
+		if (!k.guard(Guard::RelocateAnonPteClearThenCheckPinned)) {
+			/* posted v1: the pin check with the PTE still mapped, a
+			 * pinned folio skipped ("goto out" with ret = 1) */
+			if (checkPin &&
+			    k.readRefcount(f, "relocate_anon_pte: folio_maybe_dma_pinned()") >=
+				kGupPinCountingBias)
+				goto out;
+			if (w.folios[f].large) { /* folio_test_large(): ret = 0 */
+				ret = Relocated::Failed;
+				goto out;
+			}
+			relocateFolio(k, f, to, at);
+			goto out;
+		}
+		/* The review's protocol, as move_present_pte() (UFFDIO_MOVE):
+		 * clear the PTE and flush (GUP-fast's grab-then-recheck then
+		 * fails, and the IPI waits for GUP-fast sections), then check
+		 * the pin; a pinned folio fails the relocation (-EBUSY there;
+		 * here the fallback is a plain move). */
+		if (w.folios[f].large) {
+			ret = Relocated::Failed;
+			goto out;
+		}
+		Pte old =
+		    k.writePte(r, Pte{}, "relocate_anon_pte: ptep_clear_flush(): clear the PTE");
+		k.flushTlbRange(oldAddr, oldAddr + kPageSize,
+				"relocate_anon_pte: ptep_clear_flush(): flush_tlb_page()");
+		if (checkPin &&
+		    k.readRefcount(f, "relocate_anon_pte: folio_maybe_dma_pinned() (PTE "
+				      "cleared)") >= kGupPinCountingBias) {
+			k.writePte(r, old, "relocate_anon_pte: set_pte_at(): restore (pinned)");
+			/* the undo skips it, as posted; the forward pass fails */
+			if (!undo)
+				ret = Relocated::Failed;
+			goto out;
+		}
+		relocateFolio(k, f, to, at);
+		k.writePte(r, old, "relocate_anon_pte: set_pte_at(): the PTE back");
+	}
+out:
+	k.unlock(*w.folios[f].lock, "relocate_anon_pte: folio_unlock()");
+	return ret;
+}
+
+/*
+ * A swap entry: the review's fix (move_swap_pte()'s swap cache handling):
+ * the swap cache's folio, if any, is trylocked and relocated. Returns false
+ * if the PTL was dropped (retry).
+ */
+bool relocateAnonSwapPte(Kernel &k, const PagetableMoveControl &pmc, const Pte &pte,
+			 std::uint64_t oldAddr, std::uint64_t newAddr, bool undo, Lock &ptl)
+{
+	FolioIdx f = k.swapCacheGet(pte.swap, "relocate_anon_ptes: swap_cache_get_folio()");
+	if (f == kNone)
+		return true;
+	if (!k.tryGetFolio(f, 1, "relocate_anon_ptes: swap_cache_get_folio(): folio_try_get()"))
+		return true;
+	bool locked = lockFolioUnderPtl(k, f, ptl);
+	if (!locked) {
+		k.folioPut(f, 1, "relocate_anon_ptes: folio_put()");
+		return false;
+	}
+	/* still the swap cache's folio for this entry (the lock keeps it) */
+	if (k.readFlag(f, Kernel::Flag::Swapcache, "relocate_anon_ptes: folio_test_swapcache()") &&
+	    k.readFolioSwap(f, "relocate_anon_ptes: folio->swap.val == entry.val") == pte.swap)
+		relocateFolio(k, f, undo ? pmc.old : pmc.newVma, undo ? oldAddr : newAddr);
+	k.unlock(*k.world().folios[f].lock, "relocate_anon_ptes: folio_unlock()");
+	k.folioPut(f, 1, "relocate_anon_ptes: folio_put()");
+	return true;
+}
+
+/* relocate_anon_ptes(): one PTE table, its PTL held throughout */
+bool relocateAnonPtes(Kernel &k, const PagetableMoveControl &pmc, std::uint64_t oldAddr,
+		      std::uint64_t oldEnd, std::uint64_t newAddr, bool undo)
+{
+	World &w = k.world();
+again:
+	PteRef start = k.pteOffsetMapLock(oldAddr, "relocate_anon_ptes: pte_offset_map_lock()");
+	/* "Just give up if we can't." */
+	if (start.table == kNone)
+		return false;
+	Lock &ptl = w.ptl(start);
+	for (std::uint64_t o = oldAddr, n = newAddr; o < oldEnd; o += kPageSize, n += kPageSize) {
+		PteRef r = w.pteIn(start.table, o);
+		Pte pte = k.readPte(r, "relocate_anon_ptes: ptep_get()");
+		if (pte.none())
+			continue;
+		if (pte.isMigration() && k.guard(Guard::RelocateAnonPteWaitMigrationEntry)) {
+			/* migration_entry_wait(): drop the PTL, sleep until the
+			 * migration unlocks the folio, look again */
+			k.unlock(ptl, "relocate_anon_ptes: pte_unmap_unlock() (migration entry)");
+			k.waitFolioUnlocked(pte.folio,
+					    "relocate_anon_ptes: migration_entry_wait() -> "
+					    "migration_entry_wait_on_locked()");
+			oldAddr = o;
+			newAddr = n;
+			goto again;
+		}
+		if (pte.isSwap() && k.guard(Guard::RelocateAnonPteRelocateSwapcache)) {
+			if (!relocateAnonSwapPte(k, pmc, pte, o, n, undo, ptl)) {
+				oldAddr = o;
+				newAddr = n;
+				goto again;
+			}
+			continue;
+		}
+		/* posted v1: if (pte_none(pte) || !pte_present(pte)) continue; */
+		if (!pte.present())
+			continue;
+		switch (relocateAnonPte(k, pmc, r, o, n, pte, undo, ptl)) {
+		case Relocated::Done:
+			break;
+		case Relocated::Failed:
+			k.unlock(ptl, "relocate_anon_ptes: pte_unmap_unlock()");
+			return false;
+		case Relocated::Retry:
+			oldAddr = o;
+			newAddr = n;
+			goto again;
+		}
+	}
+	k.unlock(ptl, "relocate_anon_ptes: pte_unmap_unlock()");
+	return true;
+}
+
+/* relocate_anon_folios() -> __relocate_anon_folios() (pmc's addresses are
+ * task-local copies, so "Reset state ready for retry" is implicit) */
+bool relocateAnonFolios(Kernel &k, const PagetableMoveControl &pmc, bool undo)
+{
+	World &w = k.world();
+	if (!pmc.lenIn)
+		return true;
+	w.relocatingAnon[k.self()] = !undo;
+	bool ok = true;
+	std::uint64_t oldAddr = pmc.oldAddr, newAddr = pmc.newAddr, extent = 0;
+	for (; oldAddr < pmc.oldEnd; oldAddr += extent, newAddr += extent) {
+		/* PUD level: one PUD, never huge */
+		extent = getExtent(oldAddr, pmc.oldEnd, newAddr);
+		PmdIdx pmd = w.pmdFor(oldAddr);
+		if (pmd == kNone)
+			continue;
+		Pmd v = k.readPmd(pmd, "__relocate_anon_folios: pmdp_get()");
+		/* is_swap_pmd() || pmd_trans_huge() || pmd_devmap(): fail */
+		if (v.kind == Pmd::Kind::Leaf || v.kind == Pmd::Kind::Migration) {
+			ok = false;
+			break;
+		}
+		if (v.kind == Pmd::Kind::None)
+			continue;
+		if (!relocateAnonPtes(k, pmc, oldAddr, oldAddr + extent, newAddr, undo)) {
+			ok = false;
+			break;
+		}
+	}
+	w.relocatingAnon[k.self()] = 0;
+	return ok;
 }
 
 /* copy_vma_and_data(): 0 or -errno; *newVmaOut the VMA the data is in */
@@ -342,20 +646,50 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 	World &w = k.world();
 	const Vma &vma = w.vmas[vrm.vma];
 	const std::uint64_t newPgoff = vma.pgoff + (vrm.addr - vma.start) / kPageSize;
+	long mustErr = 0;
+	bool relocateAnon = shouldRelocateAnon(w, vrm, mustErr);
+	if (mustErr) {
+		/* move_vma(): "if (err && !new_vma) return err;" nothing to unmap */
+		vrm.vma = kNone;
+		newVmaOut = kNone;
+		return mustErr;
+	}
 	PagetableMoveControl pmc;
-	pmc.old = vrm.vma;
-	pmc.oldAddr = vrm.addr;
-	pmc.oldEnd = vrm.addr + vrm.oldLen;
-	pmc.newAddr = vrm.newAddr;
-	pmc.lenIn = vrm.oldLen;
-	pmc.allocFails = vrm.allocFails;
-	VmaIdx newVma = copyVma(k, vrm.vma, vrm.newAddr, vrm.newLen, newPgoff, pmc.needRmapLocks);
-	pmc.newVma = newVma;
-	/*
-	 * MREMAP_RELOCATE_ANON (should_relocate_anon(), lock_new_anon_vma(),
-	 * relocate_anon_folios()) hooks in here; vrm.relocateAnon is never
-	 * set yet.
-	 */
+	VmaIdx newVma = kNone;
+	for (;;) { /* again: */
+		pmc = PagetableMoveControl{};
+		pmc.old = vrm.vma;
+		pmc.oldAddr = vrm.addr;
+		pmc.oldEnd = vrm.addr + vrm.oldLen;
+		pmc.newAddr = vrm.newAddr;
+		pmc.lenIn = vrm.oldLen;
+		pmc.allocFails = vrm.allocFails;
+		newVma = copyVma(k, vrm.vma, vrm.newAddr, vrm.newLen, newPgoff, pmc.needRmapLocks,
+				 relocateAnon);
+		pmc.newVma = newVma;
+		if (!relocateAnon)
+			break;
+		/* lock_new_anon_vma(): "We take a lock on its anon_vma so
+		 * reclaim doesn't fail to unmap mappings"; lockdep subclass 1 */
+		k.lock(w.rootRwsem(w.vmas[newVma].anonVma),
+		       "lock_new_anon_vma: anon_vma_lock_write(); lock_set_subclass(1)", 1);
+		if (relocateAnonFolios(k, pmc, false))
+			break;
+		/* "Undo if fails." */
+		relocateAnonFolios(k, pmc, true);
+		k.unlock(w.rootRwsem(w.vmas[newVma].anonVma),
+			 "copy_vma_and_data: anon_vma_unlock_write() (relocation failed)");
+		/* do_munmap(new_vma): vma_start_write() is already held */
+		doVmiMunmapVma(k, newVma);
+		k.unlock(*w.vmas[newVma].lock, "do_munmap: vm_area_free() (the VMA is gone)");
+		relocateAnon = false;
+		if (vrm.mustRelocateAnon) {
+			/* vrm_uncharge(); *new_vma_ptr = NULL; return -EFAULT */
+			vrm.vma = kNone;
+			newVmaOut = kNone;
+			return -14;
+		}
+	}
 	const std::uint64_t movedLen = movePageTables(k, pmc);
 	rec.moved = true;
 	rec.movedLen = movedLen;
@@ -363,6 +697,18 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 	if (movedLen < vrm.oldLen)
 		err = kENOMEM;
 	/* vm_ops->mremap: none for anon */
+	if (err && relocateAnon) {
+		/* before pmc_revert, as posted: the undo walks the old range */
+		relocateAnonFolios(k, pmc, true);
+		k.unlock(w.rootRwsem(w.vmas[newVma].anonVma),
+			 "copy_vma_and_data: anon_vma_unlock_write()");
+	} else if (relocateAnon) {
+		/* "Now we have successfully copied page tables and set up
+		 * folios, we can safely drop the anon_vma lock." */
+		k.unlock(w.rootRwsem(w.vmas[newVma].anonVma),
+			 "copy_vma_and_data: anon_vma_unlock_write()");
+		/* vma_merge_existing_range(): not modelled (no merge) */
+	}
 	if (err) {
 		/* pmc_revert: move what was moved back; need_rmap_locks = true */
 		PagetableMoveControl back;
@@ -410,11 +756,15 @@ long mremap(Kernel &k, const MremapArgs &args)
 	vrm.mayMove = args.mayMove;
 	vrm.fixed = args.fixed;
 	vrm.relocateAnon = args.relocateAnon;
+	vrm.mustRelocateAnon = args.mustRelocateAnon;
 	vrm.allocFails = args.pgtableAllocFails;
 	/* check_mremap_params(): MREMAP_FIXED needs MREMAP_MAYMOVE */
 	if (vrm.fixed && !vrm.mayMove)
 		return kEINVAL;
-	if (vrm.oldLen != vrm.newLen || vrm.relocateAnon)
+	/* "We can't relocate without allowing a move." */
+	if ((vrm.relocateAnon || vrm.mustRelocateAnon) && !vrm.mayMove)
+		return kEINVAL;
+	if (vrm.oldLen != vrm.newLen)
 		return kEINVAL; /* not modelled (the loader refuses them) */
 	k.lock(*w.mmapLock, "do_mremap: mmap_write_lock_killable()");
 	/* vrm->vma = vma_lookup(mm, addr): a whole VMA (the loader checks) */
@@ -440,8 +790,10 @@ long mremap(Kernel &k, const MremapArgs &args)
 		k.lock(*w.vmas[oldVma].lock, "move_vma: vma_start_write(vma)");
 		VmaIdx newVma = kNone;
 		long err = copyVmaAndData(k, vrm, newVma, rec);
-		/* unmap_source_vma(): the old VMA, or the new one after an error */
-		doVmiMunmapVma(k, vrm.vma);
+		/* unmap_source_vma(): the old VMA, or the new one after an error
+		 * (none if copy_vma_and_data() failed before or undid it all) */
+		if (vrm.vma != kNone)
+			doVmiMunmapVma(k, vrm.vma);
 		result = err ? err : static_cast<long>(vrm.newAddr);
 		rec.result = result;
 		ranges.op = nullptr;

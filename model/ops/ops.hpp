@@ -24,7 +24,9 @@ int userAccess(Kernel &k, std::uint64_t addr, bool write, std::uint64_t &value);
 /* end access */
 /* gup */
 /* gup.cpp: 1 page pinned (result id in *ref) or 0 (slow GUP fallback not modelled) */
-int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *ref = nullptr);
+/* longterm: FOLL_LONGTERM (gup_fast_folio_allowed() reads folio->mapping) */
+int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *ref = nullptr,
+	    bool longterm = false);
 /* DMA through the task's most recent held GUP reference; -EINVAL without one */
 long dmaAccessOp(Kernel &k, bool write, std::uint64_t value);
 /* unpin_user_page() / put_page() of every GUP reference the task holds */
@@ -52,8 +54,9 @@ int folioEndWriteback(Kernel &k, FolioIdx folio);
 struct MremapArgs {
 	std::uint64_t oldAddr = 0, oldLen = 0, newLen = 0, newAddr = 0;
 	bool mayMove = false, fixed = false;
-	/* MREMAP_RELOCATE_ANON: not modelled yet (copy_vma_and_data()'s hook) */
+	/* MREMAP_RELOCATE_ANON (the posted series; copy_vma_and_data()) */
 	bool relocateAnon = false;
+	bool mustRelocateAnon = false;	/* MREMAP_MUST_RELOCATE_ANON ([PATCH 02/11]) */
 	/* fault injection: every page-table allocation (pmd_alloc, pte_alloc)
 	 * fails, as with fail_page_alloc */
 	bool pgtableAllocFails = false;
