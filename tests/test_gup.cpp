@@ -5,34 +5,15 @@
  */
 #include <catch2/catch.hpp>
 
+#include "op_builders.hpp"
 #include "checker/mm_program.hpp"
 #include "scheduler/explorer.hpp"
 #include "scheduler/strategies/strategies.hpp"
 
 using namespace mmrace;
+using namespace mmrace::testing;
 
 namespace {
-
-scenarios::OpArg num(const char *name, std::uint64_t v)
-{
-	scenarios::OpArg a;
-	a.name = name;
-	a.number = v;
-	return a;
-}
-
-scenarios::OpArg flag(const char *name, bool v)
-{
-	scenarios::OpArg a;
-	a.name = name;
-	a.flag = v;
-	return a;
-}
-
-scenarios::OpSpec op(const char *name, std::vector<scenarios::OpArg> args = {})
-{
-	return {name, std::move(args)};
-}
 
 /* VMA v [0x100000, +pages) with anon_vma A; folio F at 0x100000. */
 scenarios::Scenario oneVma(std::vector<scenarios::OpSpec> ops, std::uint64_t pages = 1,

@@ -5,43 +5,16 @@
  */
 #include <catch2/catch.hpp>
 
+#include "op_builders.hpp"
 #include "checker/mm_program.hpp"
 #include "scheduler/explorer.hpp"
 #include "scheduler/strategies/strategies.hpp"
 
 using namespace mmrace;
+using namespace mmrace::testing;
 
 namespace
 {
-
-scenarios::OpArg num(const char *name, std::uint64_t v)
-{
-	scenarios::OpArg a;
-	a.name = name;
-	a.number = v;
-	return a;
-}
-
-scenarios::OpArg flag(const char *name, bool v)
-{
-	scenarios::OpArg a;
-	a.name = name;
-	a.flag = v;
-	return a;
-}
-
-scenarios::OpArg text(const char *name, const char *v)
-{
-	scenarios::OpArg a;
-	a.name = name;
-	a.text = v;
-	return a;
-}
-
-scenarios::OpSpec op(const char *name, std::vector<scenarios::OpArg> args = {})
-{
-	return {name, std::move(args)};
-}
 
 scenarios::OpSpec mremapOp(std::uint64_t old, std::uint64_t len, std::uint64_t to,
 			   bool fixed = true, bool allocFails = false)
@@ -55,14 +28,6 @@ scenarios::OpSpec mremapOp(std::uint64_t old, std::uint64_t len, std::uint64_t t
 	if (allocFails)
 		a.push_back(flag("pgtable_alloc_fails", true));
 	return op("mremap", std::move(a));
-}
-
-scenarios::PageSpec page(std::uint64_t at, const char *folio)
-{
-	scenarios::PageSpec p;
-	p.at = at;
-	p.folio = folio;
-	return p;
 }
 
 std::unique_ptr<checker::MmProgram> runAlone(const scenarios::Scenario &s, ExploreResult &out)

@@ -7,43 +7,16 @@
  */
 #include <catch2/catch.hpp>
 
+#include "op_builders.hpp"
 #include "checker/mm_program.hpp"
 #include "scheduler/explorer.hpp"
 #include "scheduler/strategies/strategies.hpp"
 
 using namespace mmrace;
+using namespace mmrace::testing;
 
 namespace
 {
-
-scenarios::OpArg num(const char *name, std::uint64_t v)
-{
-	scenarios::OpArg a;
-	a.name = name;
-	a.number = v;
-	return a;
-}
-
-scenarios::OpArg flag(const char *name, bool v)
-{
-	scenarios::OpArg a;
-	a.name = name;
-	a.flag = v;
-	return a;
-}
-
-scenarios::OpArg text(const char *name, const char *v)
-{
-	scenarios::OpArg a;
-	a.name = name;
-	a.text = v;
-	return a;
-}
-
-scenarios::OpSpec op(const char *name, std::vector<scenarios::OpArg> args = {})
-{
-	return {name, std::move(args)};
-}
 
 scenarios::OpSpec relocateOp(std::uint64_t old, std::uint64_t len, std::uint64_t to)
 {
@@ -52,12 +25,10 @@ scenarios::OpSpec relocateOp(std::uint64_t old, std::uint64_t len, std::uint64_t
 		   flag("fixed", true), num("new_addr", to), flag("relocate_anon", true)});
 }
 
-scenarios::PageSpec page(std::uint64_t at, const char *folio, bool large = false)
+scenarios::PageSpec largePage(std::uint64_t at, const char *folio)
 {
-	scenarios::PageSpec p;
-	p.at = at;
-	p.folio = folio;
-	p.large = large;
+	scenarios::PageSpec p = page(at, folio);
+	p.large = true;
 	return p;
 }
 
@@ -150,7 +121,7 @@ TEST_CASE("RELOCATE_ANON: a large folio fails the forward pass; the undo restore
 		s.name = "relocate-undo";
 		s.anonVmas = {{"A", "A"}};
 		s.vmas = {{"v", 0x100000, 2, "A", {}}};
-		s.pages = {page(0x100000, "F"), page(0x101000, "G", true)};
+		s.pages = {page(0x100000, "F"), largePage(0x101000, "G")};
 		s.threads = {{"t",
 			      {relocateOp(0x100000, 0x2000, 0x303000),
 			       op("folio_referenced", {text("folio", "F")}),
@@ -240,7 +211,7 @@ TEST_CASE("MREMAP_MUST_RELOCATE_ANON fails with -EFAULT instead of falling back,
 		s.name = "must-relocate-large";
 		s.anonVmas = {{"A", "A"}};
 		s.vmas = {{"v", 0x100000, 2, "A", {}}};
-		s.pages = {page(0x100000, "F"), page(0x101000, "G", true)};
+		s.pages = {page(0x100000, "F"), largePage(0x101000, "G")};
 		s.threads = {{"t",
 			      {mustOp(0x100000, 0x2000, 0x303000),
 			       op("folio_referenced", {text("folio", "F")})}}};
