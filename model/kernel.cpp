@@ -469,6 +469,15 @@ void Kernel::waitFolioUnlocked(FolioIdx f, const char *label)
 	point(world_.folios[f].lock->id(), K::Wait, label, world_.bitWait[self()].get());
 }
 
+void Kernel::spinUntilTryGetCanChange(FolioIdx f, SwapIdx s, const char *label)
+{
+	World &w = world_;
+	SpinWait &sw = *w.spinWait[self()];
+	sw.set([&w, f, s] { return w.folios[f].refcount != 0 || w.swap.slots[s].cache != f; },
+	       "folio_try_get() of a frozen folio: retry when it is unfrozen or leaves the swap cache");
+	point(folioObject(f, FolioField::Refcount), K::Wait, label, &sw, swapObject(s, SwapField::Cache));
+}
+
 void Kernel::waitWriteback(FolioIdx f, const char *label)
 {
 	Event e = makeEvent(Event::Kind::MightSleep, self());

@@ -101,6 +101,12 @@ public:
 	/* folio_wait_locked() / migration_entry_wait_on_locked(): sleep until
 	 * PG_locked is clear (might_sleep). */
 	void waitFolioUnlocked(FolioIdx f, const char *label);
+	/*
+	 * A failed folio_try_get() in a lookup loop (swap_cache_get_folio()):
+	 * the retry waits until f's refcount is no longer frozen at 0 or the
+	 * swap cache no longer holds f for slot s (see SpinWait).
+	 */
+	void spinUntilTryGetCanChange(FolioIdx f, SwapIdx s, const char *label);
 	/* folio_wait_writeback() */
 	void waitWriteback(FolioIdx f, const char *label);
 

@@ -33,6 +33,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	rcuWaitFor.resize(ntasks);
 	for (std::size_t t = 0; t < ntasks; ++t) {
 		bitWait.push_back(std::make_unique<FolioBitWait>(*this));
+		spinWait.push_back(std::make_unique<SpinWait>());
 		swapWait.push_back(std::make_unique<SwapCacheWait>(*this));
 		cpuIpi.push_back(std::make_unique<CpuIpi>(*this, static_cast<TaskId>(t)));
 	}

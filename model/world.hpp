@@ -19,6 +19,7 @@
  */
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -358,6 +359,29 @@ private:
 };
 
 /* Waiting for a folio flag to clear (folio_wait_bit: PG_locked, PG_writeback). */
+/*
+ * A spin loop reduced to a wait: a retry that would find the same state
+ * again (folio_try_get() on a frozen folio) blocks until what it read has
+ * changed. Without this an unfair schedule spins forever and the step bound
+ * calls it a livelock; with it the retry happens once per change, as under
+ * any fair scheduler.
+ */
+class SpinWait : public SyncObject {
+public:
+	void set(std::function<bool()> changed, const char *what)
+	{
+		changed_ = std::move(changed);
+		what_ = what;
+	}
+	bool canProceed(AccessKind, TaskId) const override { return changed_(); }
+	std::string describeWait(AccessKind) const override { return what_; }
+	void holders(void (*)(void *, TaskId), void *) const override {}
+
+private:
+	std::function<bool()> changed_;
+	const char *what_ = "";
+};
+
 class FolioBitWait : public SyncObject {
 public:
 	FolioBitWait(const World &w) : w_(w) {}
@@ -422,6 +446,7 @@ public:
 	std::vector<std::unique_ptr<CpuIpi>> cpuIpi;		/* per CPU */
 	RcuSync rcuSync{*this};
 	std::vector<std::unique_ptr<FolioBitWait>> bitWait;	/* per task */
+	std::vector<std::unique_ptr<SpinWait>> spinWait;	/* per task */
 	std::vector<std::unique_ptr<SwapCacheWait>> swapWait;	/* per task */
 	/* Ghost: which task holds each slot's SWAP_HAS_CACHE pin */
 	std::vector<TaskId> swapPinnedBy;

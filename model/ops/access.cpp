@@ -320,6 +320,7 @@ FolioIdx swapinReadahead(Kernel &k, SwapIdx s)
 		}
 		if (k.tryGetFolio(cur, 1, "__read_swap_cache_async: swap_cache_get_folio(): folio_try_get()"))
 			return cur;
+		k.spinUntilTryGetCanChange(cur, s, "__read_swap_cache_async: folio_try_get() failed, retry");
 	}
 }
 
@@ -338,6 +339,7 @@ FaultRet doSwapPage(Kernel &k, Fault &f, const Pte &orig)
 		if (folio == kNone ||
 		    k.tryGetFolio(folio, 1, "swap_cache_get_folio: folio_try_get()"))
 			break;
+		k.spinUntilTryGetCanChange(folio, s, "swap_cache_get_folio: folio_try_get() failed, retry");
 	}
 	FolioIdx swapcache = folio;
 	bool fresh = false;
