@@ -29,7 +29,7 @@
 
 namespace mmrace {
 
-inline constexpr std::size_t kSplitTarget = 32;
+inline constexpr std::size_t kSplitTarget = 128;
 inline constexpr std::size_t kSplitMaxDepth = 16;
 
 using ProgramFactory = std::function<std::unique_ptr<Program>()>;
