@@ -96,6 +96,9 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	}
 
 	vmas.reserve(vmas.size() + kSpareObjects);
+	/* Folios are allocated while tasks may hold references into the
+	 * vector (faults, migration, swap-in): never reallocate it. */
+	folios.reserve(sc.pages.size() + kSpareFolios);
 	tables.reserve(tables.size() + kSpareObjects);
 	pmds.reserve(pmds.size() + kSpareObjects);
 	anonVmas.reserve(anonVmas.size() + kSpareObjects);
@@ -170,6 +173,8 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 
 FolioIdx World::newFolio(std::string name)
 {
+	if (folios.size() == folios.capacity())
+		throw std::length_error("World: no spare folio slot");
 	Folio f;
 	f.lock.reset(newLock(LockClass::FolioLock, "folio " + name));
 	f.name = std::move(name);

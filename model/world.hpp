@@ -505,6 +505,7 @@ public:
 	 * relocate-pinned check applies to its folio->mapping/index stores). */
 	std::vector<char> relocatingAnon;
 	static constexpr std::size_t kSpareObjects = 16;
+	static constexpr std::size_t kSpareFolios = 64;
 
 	/* Results of completed operations, in completion order. */
 	std::vector<OpResult> results;
