@@ -31,10 +31,11 @@ std::string folioNames(const Scenario &s)
 {
 	if (s.pages.empty())
 		return "state.pages places no folios";
-	std::string out = "folios: ";
-	for (std::size_t i = 0; i < s.pages.size(); ++i)
-		out += (i ? ", " : "") + s.pages[i].folio;
-	return out;
+	std::string out;
+	for (const PageSpec &p : s.pages)
+		if (!p.folio.empty())	/* a "swapped" page has none */
+			out += (out.empty() ? "" : ", ") + p.folio;
+	return out.empty() ? "state.pages places no folios" : "folios: " + out;
 }
 
 bool hasFolio(const Scenario &s, std::string_view name)

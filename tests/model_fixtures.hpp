@@ -3,7 +3,16 @@
 
 /* Scenarios built in code, for model tests that must not depend on files. */
 
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "checker/mm_program.hpp"
 #include "scenarios/scenario.hpp"
+#include "scheduler/explorer.hpp"
+#include "scheduler/strategies/strategies.hpp"
 
 namespace mmrace::testing {
 
@@ -25,6 +34,31 @@ inline scenarios::Scenario seedE()
 	scenarios::OpSpec ref{"folio_referenced", {{"folio", 0, "F", {}}}};
 	s.threads = {{"mover", {move}}, {"reclaim", {ref}}};
 	return s;
+}
+
+/*
+ * Runs a scenario exhaustively with plain DFS (a one-thread scenario: once)
+ * under a preset plus guards off (default: every guard on) and returns the
+ * program, whose World is the final state.
+ */
+inline std::unique_ptr<checker::MmProgram> runAlone(const scenarios::Scenario &s, ExploreResult &out,
+						    const std::string &preset = "",
+						    const std::vector<std::string> &off = {})
+{
+	model::GuardSet guards;
+	REQUIRE(model::GuardSet::build(preset, off, guards).empty());
+	auto p = std::make_unique<checker::MmProgram>(s, guards);
+	auto strat = makeDfsStrategy();
+	out = explore(*p, *strat, {});
+	return p;
+}
+
+/* The PTE mapping addr now (its table must exist). */
+inline const model::Pte &pteAt(const model::World &w, std::uint64_t addr)
+{
+	model::PteRef r = w.pteFor(addr);
+	REQUIRE(r.table != model::kNone);
+	return w.pte(r);
 }
 
 } // namespace mmrace::testing

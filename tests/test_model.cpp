@@ -12,6 +12,7 @@
 #include "scheduler/strategies/strategies.hpp"
 
 using namespace mmrace;
+using testing::runAlone;
 
 namespace {
 
@@ -94,16 +95,6 @@ TEST_CASE("uffdio_move: lock discipline guards", "[model][discipline]")
 }
 
 namespace {
-
-/* Runs a one-thread scenario once and returns the program (final World inside). */
-std::unique_ptr<checker::MmProgram> runAlone(const scenarios::Scenario &s, ExploreResult &out)
-{
-	static model::GuardSet mainline;
-	auto p = std::make_unique<checker::MmProgram>(s, mainline);
-	auto strat = makeDfsStrategy();
-	out = explore(*p, *strat, {});
-	return p;
-}
 
 scenarios::Scenario only(scenarios::Scenario s, const char *thread)
 {

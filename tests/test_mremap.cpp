@@ -5,6 +5,7 @@
  */
 #include <catch2/catch.hpp>
 
+#include "model_fixtures.hpp"
 #include "op_builders.hpp"
 #include "checker/mm_program.hpp"
 #include "scheduler/explorer.hpp"
@@ -28,22 +29,6 @@ scenarios::OpSpec mremapOp(std::uint64_t old, std::uint64_t len, std::uint64_t t
 	if (allocFails)
 		a.push_back(flag("pgtable_alloc_fails", true));
 	return op("mremap", std::move(a));
-}
-
-std::unique_ptr<checker::MmProgram> runAlone(const scenarios::Scenario &s, ExploreResult &out)
-{
-	static model::GuardSet mainline;
-	auto p = std::make_unique<checker::MmProgram>(s, mainline);
-	auto strat = makeDfsStrategy();
-	out = explore(*p, *strat, {});
-	return p;
-}
-
-const model::Pte &pteAt(const model::World &w, std::uint64_t addr)
-{
-	model::PteRef r = w.pteFor(addr);
-	REQUIRE(r.table != model::kNone);
-	return w.pte(r);
 }
 
 bool noneAt(const model::World &w, std::uint64_t addr)

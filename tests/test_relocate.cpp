@@ -7,6 +7,7 @@
  */
 #include <catch2/catch.hpp>
 
+#include "model_fixtures.hpp"
 #include "op_builders.hpp"
 #include "checker/mm_program.hpp"
 #include "scheduler/explorer.hpp"
@@ -30,25 +31,6 @@ scenarios::PageSpec largePage(std::uint64_t at, const char *folio)
 	scenarios::PageSpec p = page(at, folio);
 	p.large = true;
 	return p;
-}
-
-std::unique_ptr<checker::MmProgram> runAlone(const scenarios::Scenario &s, ExploreResult &out,
-					     const std::string &preset = "",
-					     const std::vector<std::string> &off = {})
-{
-	model::GuardSet guards;
-	REQUIRE(model::GuardSet::build(preset, off, guards).empty());
-	auto p = std::make_unique<checker::MmProgram>(s, guards);
-	auto strat = makeDfsStrategy();
-	out = explore(*p, *strat, {});
-	return p;
-}
-
-const model::Pte &pteAt(const model::World &w, std::uint64_t addr)
-{
-	model::PteRef r = w.pteFor(addr);
-	REQUIRE(r.table != model::kNone);
-	return w.pte(r);
 }
 
 } // namespace
