@@ -59,6 +59,7 @@ enum class Guard : std::uint8_t {
 	RelocateAnonPteFolioTrylock,
 	RelocateAnonPteNoPaeWarning,
 	RelocateAnonPteUndoRelocatesPinned,
+	RelocateAnonFoliosHoldFolioLocks,
 	/* end mremap */
 	Count,
 };

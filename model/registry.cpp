@@ -281,6 +281,13 @@ const std::vector<GuardInfo> &allGuards()
 		 "Hildenbrand: 'relocate pinned folios too'; 'I really wish we can find a way to not "
 		 "require the fallback'; Seed A1'). Off: the posted v1's undo skips a folio pinned "
 		 "since the forward pass, leaving it on the new VMA's anon_vma"},
+		{"relocate_anon_folios.hold_folio_locks", "copy_vma_and_data() (MREMAP_RELOCATE_ANON)",
+		 "mmrace's proposal, not in the thread: every folio the forward pass re-homed stays "
+		 "locked until the move is complete or undone, and the undo moves exactly those back "
+		 "without taking a folio lock, so nothing waits for a folio lock while holding the new "
+		 "anon_vma A' for write (migration holds the folio lock and waits for A'). Off: the "
+		 "posted v1 (and the reviewers' fixes) unlock each folio at once and the undo locks it "
+		 "again (seed-a1p-undo-vs-migrate-deadlock)"},
 		/* end mremap */
 	};
 	return guards;
@@ -301,10 +308,11 @@ const std::vector<PresetInfo> &allPresets()
 		{"relocate_anon:v1-posted",
 		 "MREMAP_RELOCATE_ANON as posted on 9 June 2025 ([PATCH 01/11] mm/mremap: introduce "
 		 "more mergeable mremap via MREMAP_RELOCATE_ANON), before the review: every "
-		 "relocate_anon_pte fix off",
+		 "fix off (the reviewers' six and mmrace's hold_folio_locks)",
 		 {"relocate_anon_pte.wait_migration_entry", "relocate_anon_pte.relocate_swapcache",
 		  "relocate_anon_pte.clear_then_check_pinned", "relocate_anon_pte.folio_trylock",
-		  "relocate_anon_pte.no_pae_warning", "relocate_anon_pte.undo_relocates_pinned"}},
+		  "relocate_anon_pte.no_pae_warning", "relocate_anon_pte.undo_relocates_pinned",
+		  "relocate_anon_folios.hold_folio_locks"}},
 	};
 	return presets;
 }

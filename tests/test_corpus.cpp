@@ -88,8 +88,9 @@ TEST_CASE("corpus: mainline (every guard on) shows no harmful violation anywhere
 		/*
 		 * A scenario that expects a harmful violation with no guard
 		 * off is a finding against the design as modelled with every
-		 * guard on (seed-a1p-undo-vs-migrate-deadlock: RELOCATE_ANON,
-		 * which is not upstream): it must reproduce exactly that.
+		 * guard on (docs/decisions.md, "Findings against a modelled
+		 * design"): it must reproduce exactly that. There is none in the
+		 * library today.
 		 */
 		bool finding = sc.guardsOff.empty() && sc.preset.empty() &&
 			       sc.expect.kind == scenarios::ExpectSpec::Kind::Violation &&

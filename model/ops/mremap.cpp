@@ -41,6 +41,9 @@
  *                           in the undo pass relocate_anon_pte.undo_relocates_pinned]
  *             folio_test_large() -> fail; folio_move_anon_rmap();
  *             WRITE_ONCE(folio->index, linear_page_index())
+ *         [guard relocate_anon_folios.hold_folio_locks, mmrace's proposal:
+ *          each re-homed folio stays locked until the move is complete or
+ *          undone; the undo puts back exactly those, taking no folio lock]
  *         failure: relocate_anon_folios(undo = true); anon_vma_unlock_write(A');
  *           do_munmap(new_vma); goto again without relocation
  *         MREMAP_MUST_RELOCATE_ANON ([PATCH 02/11]): -EFAULT instead of the
@@ -418,6 +421,18 @@ bool shouldRelocateAnon(const World &w, const VmaRemap &vrm, long &err)
 
 enum class Relocated { Done, Failed, Retry };
 
+/*
+ * Guard relocate_anon_folios.hold_folio_locks (mmrace's proposal): the
+ * folios the forward pass re-homed, still locked (and, for a swap-cache
+ * folio, still referenced), with the address they had in the old VMA.
+ */
+struct HeldFolio {
+	FolioIdx folio = kNone;
+	std::uint64_t oldAddr = 0;
+	bool ref = false;
+};
+using HeldFolios = std::vector<HeldFolio>;
+
 /* folio_move_anon_rmap(folio, vma); WRITE_ONCE(folio->index, new_index) */
 void relocateFolio(Kernel &k, FolioIdx f, VmaIdx to, std::uint64_t addr)
 {
@@ -454,7 +469,7 @@ bool lockFolioUnderPtl(Kernel &k, FolioIdx f, Lock &ptl)
 /* relocate_anon_pte() for a present PTE; the PTL is held */
 Relocated relocateAnonPte(Kernel &k, const PagetableMoveControl &pmc, PteRef r,
 			  std::uint64_t oldAddr, std::uint64_t newAddr, const Pte &pte, bool undo,
-			  Lock &ptl)
+			  Lock &ptl, HeldFolios &held)
 {
 	World &w = k.world();
 	/* vm_normal_folio(): every present PTE maps a normal folio here */
@@ -494,7 +509,7 @@ Relocated relocateAnonPte(Kernel &k, const PagetableMoveControl &pmc, PteRef r,
 				goto out;
 			}
 			relocateFolio(k, f, to, at);
-			goto out;
+			goto relocated;
 		}
 		/* The review's protocol, as move_present_pte() (UFFDIO_MOVE):
 		 * clear the PTE and flush (GUP-fast's grab-then-recheck then
@@ -520,6 +535,14 @@ Relocated relocateAnonPte(Kernel &k, const PagetableMoveControl &pmc, PteRef r,
 		}
 		relocateFolio(k, f, to, at);
 		k.writePte(r, old, "relocate_anon_pte: set_pte_at(): the PTE back");
+		goto relocated;
+	}
+	goto out;
+relocated:
+	if (!undo && k.guard(Guard::RelocateAnonFoliosHoldFolioLocks)) {
+		/* stays locked until the move is complete or undone */
+		held.push_back({f, oldAddr, false});
+		return ret;
 	}
 out:
 	k.unlock(*w.folios[f].lock, "relocate_anon_pte: folio_unlock()");
@@ -532,7 +555,8 @@ out:
  * if the PTL was dropped (retry).
  */
 bool relocateAnonSwapPte(Kernel &k, const PagetableMoveControl &pmc, const Pte &pte,
-			 std::uint64_t oldAddr, std::uint64_t newAddr, bool undo, Lock &ptl)
+			 std::uint64_t oldAddr, std::uint64_t newAddr, bool undo, Lock &ptl,
+			 HeldFolios &held)
 {
 	FolioIdx f = k.swapCacheGet(pte.swap, "relocate_anon_ptes: swap_cache_get_folio()");
 	if (f == kNone)
@@ -546,8 +570,13 @@ bool relocateAnonSwapPte(Kernel &k, const PagetableMoveControl &pmc, const Pte &
 	}
 	/* still the swap cache's folio for this entry (the lock keeps it) */
 	if (k.readFlag(f, Kernel::Flag::Swapcache, "relocate_anon_ptes: folio_test_swapcache()") &&
-	    k.readFolioSwap(f, "relocate_anon_ptes: folio->swap.val == entry.val") == pte.swap)
+	    k.readFolioSwap(f, "relocate_anon_ptes: folio->swap.val == entry.val") == pte.swap) {
 		relocateFolio(k, f, undo ? pmc.old : pmc.newVma, undo ? oldAddr : newAddr);
+		if (!undo && k.guard(Guard::RelocateAnonFoliosHoldFolioLocks)) {
+			held.push_back({f, oldAddr, true});
+			return true;
+		}
+	}
 	k.unlock(*k.world().folios[f].lock, "relocate_anon_ptes: folio_unlock()");
 	k.folioPut(f, 1, "relocate_anon_ptes: folio_put()");
 	return true;
@@ -555,7 +584,7 @@ bool relocateAnonSwapPte(Kernel &k, const PagetableMoveControl &pmc, const Pte &
 
 /* relocate_anon_ptes(): one PTE table, its PTL held throughout */
 bool relocateAnonPtes(Kernel &k, const PagetableMoveControl &pmc, std::uint64_t oldAddr,
-		      std::uint64_t oldEnd, std::uint64_t newAddr, bool undo)
+		      std::uint64_t oldEnd, std::uint64_t newAddr, bool undo, HeldFolios &held)
 {
 	World &w = k.world();
 again:
@@ -581,7 +610,7 @@ again:
 			goto again;
 		}
 		if (pte.isSwap() && k.guard(Guard::RelocateAnonPteRelocateSwapcache)) {
-			if (!relocateAnonSwapPte(k, pmc, pte, o, n, undo, ptl)) {
+			if (!relocateAnonSwapPte(k, pmc, pte, o, n, undo, ptl, held)) {
 				oldAddr = o;
 				newAddr = n;
 				goto again;
@@ -591,7 +620,7 @@ again:
 		/* posted v1: if (pte_none(pte) || !pte_present(pte)) continue; */
 		if (!pte.present())
 			continue;
-		switch (relocateAnonPte(k, pmc, r, o, n, pte, undo, ptl)) {
+		switch (relocateAnonPte(k, pmc, r, o, n, pte, undo, ptl, held)) {
 		case Relocated::Done:
 			break;
 		case Relocated::Failed:
@@ -609,7 +638,7 @@ again:
 
 /* relocate_anon_folios() -> __relocate_anon_folios() (pmc's addresses are
  * task-local copies, so "Reset state ready for retry" is implicit) */
-bool relocateAnonFolios(Kernel &k, const PagetableMoveControl &pmc, bool undo)
+bool relocateAnonFolios(Kernel &k, const PagetableMoveControl &pmc, bool undo, HeldFolios &held)
 {
 	World &w = k.world();
 	if (!pmc.lenIn)
@@ -631,13 +660,49 @@ bool relocateAnonFolios(Kernel &k, const PagetableMoveControl &pmc, bool undo)
 		}
 		if (v.kind == Pmd::Kind::None)
 			continue;
-		if (!relocateAnonPtes(k, pmc, oldAddr, oldAddr + extent, newAddr, undo)) {
+		if (!relocateAnonPtes(k, pmc, oldAddr, oldAddr + extent, newAddr, undo, held)) {
 			ok = false;
 			break;
 		}
 	}
 	w.relocatingAnon[k.self()] = 0;
 	return ok;
+}
+
+/* folio_unlock() (and folio_put() for a swap-cache folio) of every held folio */
+void unlockHeldFolios(Kernel &k, HeldFolios &held)
+{
+	for (const HeldFolio &h : held) {
+		k.unlock(*k.world().folios[h.folio].lock,
+			 "relocate_anon_folios: folio_unlock() (the held folios)");
+		if (h.ref)
+			k.folioPut(h.folio, 1, "relocate_anon_folios: folio_put()");
+	}
+	held.clear();
+}
+
+/*
+ * "Undo if fails." As posted, relocate_anon_folios(undo = true) walks the
+ * old range again and locks each folio to move it back. With guard
+ * relocate_anon_folios.hold_folio_locks the undo moves back exactly the held
+ * folios (their locks keep every other rmap user away), then unlocks them:
+ * no folio lock is waited for while A' is held for write. A pinned folio is
+ * skipped as the posted undo does unless relocate_anon_pte.undo_relocates_pinned.
+ */
+void undoRelocation(Kernel &k, const PagetableMoveControl &pmc, HeldFolios &held)
+{
+	if (!k.guard(Guard::RelocateAnonFoliosHoldFolioLocks)) {
+		relocateAnonFolios(k, pmc, true, held);
+		return;
+	}
+	for (const HeldFolio &h : held) {
+		if (!k.guard(Guard::RelocateAnonPteUndoRelocatesPinned) &&
+		    k.readRefcount(h.folio, "relocate_anon_folios: folio_maybe_dma_pinned() (undo)") >=
+			kGupPinCountingBias)
+			continue;
+		relocateFolio(k, h.folio, pmc.old, h.oldAddr);
+	}
+	unlockHeldFolios(k, held);
 }
 
 /* copy_vma_and_data(): 0 or -errno; *newVmaOut the VMA the data is in */
@@ -656,6 +721,7 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 	}
 	PagetableMoveControl pmc;
 	VmaIdx newVma = kNone;
+	HeldFolios held;
 	for (;;) { /* again: */
 		pmc = PagetableMoveControl{};
 		pmc.old = vrm.vma;
@@ -673,10 +739,10 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 		 * reclaim doesn't fail to unmap mappings"; lockdep subclass 1 */
 		k.lock(w.rootRwsem(w.vmas[newVma].anonVma),
 		       "lock_new_anon_vma: anon_vma_lock_write(); lock_set_subclass(1)", 1);
-		if (relocateAnonFolios(k, pmc, false))
+		if (relocateAnonFolios(k, pmc, false, held))
 			break;
 		/* "Undo if fails." */
-		relocateAnonFolios(k, pmc, true);
+		undoRelocation(k, pmc, held);
 		k.unlock(w.rootRwsem(w.vmas[newVma].anonVma),
 			 "copy_vma_and_data: anon_vma_unlock_write() (relocation failed)");
 		/* do_munmap(new_vma): vma_start_write() is already held */
@@ -699,12 +765,13 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 	/* vm_ops->mremap: none for anon */
 	if (err && relocateAnon) {
 		/* before pmc_revert, as posted: the undo walks the old range */
-		relocateAnonFolios(k, pmc, true);
+		undoRelocation(k, pmc, held);
 		k.unlock(w.rootRwsem(w.vmas[newVma].anonVma),
 			 "copy_vma_and_data: anon_vma_unlock_write()");
 	} else if (relocateAnon) {
 		/* "Now we have successfully copied page tables and set up
 		 * folios, we can safely drop the anon_vma lock." */
+		unlockHeldFolios(k, held);
 		k.unlock(w.rootRwsem(w.vmas[newVma].anonVma),
 			 "copy_vma_and_data: anon_vma_unlock_write()");
 		/* vma_merge_existing_range(): not modelled (no merge) */
