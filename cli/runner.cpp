@@ -158,6 +158,11 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 	eo.shardIndex = opt.shardIndex;
 	eo.shardCount = opt.shardCount;
 	unsigned jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
+	/* The scenario's bound applies where it can; --strategy optimal,
+	 * sleepset, random or pct explore the unbounded space. */
+	std::optional<unsigned> bound = opt.preemptionBound;
+	if (!bound && (run.strategy == "dfs" || run.strategy == "dpor"))
+		bound = sc.explore.preemptionBound;
 	if (opt.preemptionBound && run.strategy != "dfs" && run.strategy != "dpor")
 		throw std::invalid_argument("--preemption-bound works with --strategy dpor (bounded "
 					    "partial-order reduction) and dfs");
@@ -166,12 +171,11 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 		/* PCT learns k from earlier executions: one worker. */
 		sequential = makePctStrategy(run.seed, opt.depth);
 		run.strategy = fmt::format("pct(depth {})", opt.depth);
-	} else if (opt.preemptionBound) {
+	} else if (bound) {
 		bool por = run.strategy == "dpor";
-		sequential = por ? makeBoundedPorStrategy(*opt.preemptionBound)
-				 : makeIterativeBoundingStrategy(*opt.preemptionBound);
+		sequential = por ? makeBoundedPorStrategy(*bound) : makeIterativeBoundingStrategy(*bound);
 		run.strategy = fmt::format("{}(preemption bound 0..{})", por ? "bounded-por" : "dfs",
-					   *opt.preemptionBound);
+					   *bound);
 	}
 	if (sequential && opt.shardCount > 1)
 		throw std::invalid_argument("--shard splits dpor, optimal, dfs, sleepset and random runs; "

@@ -735,8 +735,14 @@ void Kernel::userAccessDone(std::uint64_t addr, bool write, std::uint64_t value,
 	e.known = it != world_.memory.end();	/* the oracle knows the value */
 	e.oldValue = e.known ? it->second : 0;
 	e.newValue = value;
-	if (write)
+	if (world_.discarded(addr)) {
+		/* racing with MADV_DONTNEED: old data or zero, nothing promised */
+		e.known = false;
+		if (write && it != world_.memory.end())
+			world_.memory.erase(it);
+	} else if (write) {
 		world_.memory[addr] = value;
+	}
 	event(e);
 }
 
@@ -842,6 +848,24 @@ void Kernel::forgetMemory(std::uint64_t start, std::uint64_t end, const char *la
 			if (world_.gupRefs[i].addr == a)
 				world_.gupRefRemapped[i] = true;
 	}
+}
+
+void Kernel::discardMemoryBegin(std::uint64_t start, std::uint64_t end, const char *label)
+{
+	for (std::uint64_t a = start; a < end; a += kPageSize)
+		point(memObject(a), K::Write, label);
+	world_.discarding.push_back({self(), start, end});
+}
+
+void Kernel::discardMemoryEnd(std::uint64_t start, std::uint64_t end, const char *label)
+{
+	forgetMemory(start, end, label);
+	auto &d = world_.discarding;
+	for (auto it = d.begin(); it != d.end(); ++it)
+		if (it->task == self() && it->start == start && it->end == end) {
+			d.erase(it);
+			break;
+		}
 }
 
 void Kernel::zeroFillMemory(std::uint64_t addr, const char *label)

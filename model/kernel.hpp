@@ -178,6 +178,11 @@ public:
 	/* Ghost: the user's mapping at [start, end) goes away (munmap): later
 	 * reads there owe nothing to earlier writes. */
 	void forgetMemory(std::uint64_t start, std::uint64_t end, const char *label);
+	/* Ghost: MADV_DONTNEED starts discarding [start, end): until
+	 * discardMemoryEnd() (which forgets the range) reads there owe nothing
+	 * and stores are not remembered. */
+	void discardMemoryBegin(std::uint64_t start, std::uint64_t end, const char *label);
+	void discardMemoryEnd(std::uint64_t start, std::uint64_t end, const char *label);
 	/* Ghost: a freshly zeroed anon page is mapped at addr: unless a write
 	 * is remembered there (which the new page would have lost), later
 	 * reads there owe 0. */

@@ -99,13 +99,28 @@ const std::vector<OpInfo> &allOps()
 		 "it to the swap cache, unmap it to swap PTEs, start its writeout or, when clean "
 		 "and unmapped, free it. Result: 0 reclaimed (freed), 1 kept or activated, "
 		 "2 writeback started (the folio stays in the swap cache)",
-		 {{"folio", ParamKind::Folio, true, "the anon folio to reclaim"}}},
+		 {{"folio", ParamKind::Folio, false, "the anon folio to reclaim (or give addr)"},
+		  {"addr", ParamKind::Address, false,
+		   "instead of folio: the folio mapped at addr when the pass starts (one a fault "
+		   "allocates during the run); result -1 if nothing is mapped there"}}},
 		{"writeback_done",
 		 "end_swap_bio_write -> folio_end_writeback",
 		 "the swap-out I/O of the folio completes: PG_writeback is cleared. "
 		 "Result: 0, or -1 if no writeback was in flight",
 		 {{"folio", ParamKind::Folio, true, "the folio under writeback"}}},
 		/* end reclaim */
+		/* swapfile */
+		{"madvise_dontneed",
+		 "do_madvise -> madvise_lock (lock_vma_under_rcu, else mmap_read_lock) -> "
+		 "madvise_dontneed_single_vma -> zap_page_range_single_batched -> zap_pte_range "
+		 "(free_swap_and_cache_nr -> __try_to_reclaim_swap), tlb_finish_mmu "
+		 "(mm/madvise.c, mm/memory.c, mm/swapfile.c)",
+		 "madvise(MADV_DONTNEED) of a range inside one anon VMA: zap its PTEs (a swap "
+		 "entry's slot is freed, and its swap cache folio dropped if unmapped), flush, free "
+		 "the pages; the VMA and its page tables stay. Result 0, or -12 (not mapped)",
+		 {{"addr", ParamKind::Address, true, "start (page aligned)"},
+		  {"len", ParamKind::Length, true, "bytes; the range must lie inside one VMA"}}},
+		/* end swapfile */
 		/* mremap */
 		{"mremap",
 		 "do_mremap -> mremap_to -> move_vma -> copy_vma_and_data (copy_vma: vm_area_dup, "

@@ -456,6 +456,21 @@ public:
 	std::vector<GupRef> gupRefs;
 	std::vector<bool> gupRefRemapped;	/* the user unmapped the pinned address */
 	std::map<std::uint64_t, std::uint64_t> memory;
+	/* Ghost: ranges a MADV_DONTNEED is discarding right now: what they
+	 * read is either the old data or zero, and a store into them is not
+	 * promised until the discard is over (madvise.cpp). */
+	struct Discard {
+		TaskId task;
+		std::uint64_t start, end;
+	};
+	std::vector<Discard> discarding;
+	bool discarded(std::uint64_t addr) const
+	{
+		for (const Discard &d : discarding)
+			if (addr >= d.start && addr < d.end)
+				return true;
+		return false;
+	}
 	std::uint64_t nextWriteValue = 0x1000;	/* bind-time default values */
 
 	/* Lookups. */

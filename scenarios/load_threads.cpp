@@ -187,6 +187,15 @@ void checkMunmap(const LoadContext &ctx, const std::string &p, const OpSpec &op,
 }
 /* end gup */
 
+/* swapfile */
+/* madvise_dontneed: a range inside one VMA (no walk over several VMAs). */
+void checkMadvise(const LoadContext &ctx, const std::string &p, const OpSpec &op, const Scenario &s)
+{
+	rangeVma(ctx, jsonPathMember(p, "addr"), "madvise_dontneed", op.arg("addr")->number,
+		 op.arg("len")->number, s);
+}
+/* end swapfile */
+
 /* mremap */
 /* mremap: whole VMAs, no resize, a destination free of VMAs (MREMAP_FIXED's
  * implicit munmap of what is there is not modelled). */
@@ -265,6 +274,15 @@ OpSpec loadOp(const LoadContext &ctx, const Json &e, const std::string &p, const
 	if (op.op == "munmap")
 		checkMunmap(ctx, p, op, s);
 	/* end gup */
+	/* reclaim */
+	if (op.op == "reclaim" && !op.arg("folio") == !op.arg("addr"))
+		ctx.fail(p, "op \"reclaim\" needs exactly one of \"folio\" (a folio of the initial "
+			    "state) and \"addr\" (the folio mapped there when the pass starts)");
+	/* end reclaim */
+	/* swapfile */
+	if (op.op == "madvise_dontneed")
+		checkMadvise(ctx, p, op, s);
+	/* end swapfile */
 	/* mremap */
 	if (op.op == "mremap")
 		checkMremap(ctx, p, op, s);

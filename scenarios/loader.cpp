@@ -59,7 +59,8 @@ void loadExplore(const LoadContext &ctx, const Json &v, Scenario &out)
 {
 	const std::string path = "$.explore";
 	ctx.object(v, path, "\"explore\"");
-	ctx.checkKeys(v, path, {"strategy", "max_executions", "max_steps", "seed"}, "\"explore\"");
+	ctx.checkKeys(v, path, {"strategy", "max_executions", "max_steps", "seed", "preemption_bound"},
+		      "\"explore\"");
 	ExploreSpec &x = out.explore;
 	if (const Json *s = member(v, "strategy")) {
 		std::string p = jsonPathMember(path, "strategy");
@@ -76,6 +77,17 @@ void loadExplore(const LoadContext &ctx, const Json &v, Scenario &out)
 	if (const Json *n = member(v, "max_steps"))
 		x.maxSteps =
 		    ctx.unsignedInt(*n, jsonPathMember(path, "max_steps"), "\"max_steps\"", true);
+	if (const Json *n = member(v, "preemption_bound")) {
+		std::string p = jsonPathMember(path, "preemption_bound");
+		std::uint64_t b = ctx.unsignedInt(*n, p, "\"preemption_bound\"", false);
+		if (b > 16)
+			ctx.fail(p, fmt::format("\"preemption_bound\" {} is too large; allowed: 0..16", b));
+		if (!x.strategy.empty() && x.strategy != "dpor" && x.strategy != "dfs")
+			ctx.fail(p, fmt::format("\"preemption_bound\" works with strategy dpor (bounded "
+						"POR) or dfs, not \"{}\"",
+						x.strategy));
+		x.preemptionBound = static_cast<unsigned>(b);
+	}
 	/* 0 is as good a PRNG seed as any other. */
 	if (const Json *n = member(v, "seed"))
 		x.seed = ctx.unsignedInt(*n, jsonPathMember(path, "seed"), "\"seed\"", false);

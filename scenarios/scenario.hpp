@@ -96,6 +96,9 @@ struct ExploreSpec {
 	std::optional<std::uint64_t> maxExecutions;
 	std::optional<std::uint64_t> maxSteps;
 	std::optional<std::uint64_t> seed;
+	/* CHESS-style bound for dpor (bounded POR) and dfs; other strategies
+	 * explore the unbounded space */
+	std::optional<unsigned> preemptionBound;
 };
 
 struct ExpectSpec {

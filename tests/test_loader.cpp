@@ -154,6 +154,14 @@ const BadFixture kBadFixtures[] = {
     {"unterminated_string.json", "unterminated string", 13, "$.threads[1].ops[0].folio"},
     {"wrong_type_pages.json", "\"pages\" must be a positive integer, got the string \"1\"", 7,
      "$.state.vmas[1].pages"},
+    {"reclaim_folio_and_addr.json", "op \"reclaim\" needs exactly one of \"folio\"", 9,
+     "$.threads[0].ops[0]"},
+    {"madvise_outside_vma.json",
+     "madvise_dontneed range 0x100000 + 0x2000 does not lie inside one VMA", 9,
+     "$.threads[0].ops[0].addr"},
+    {"bound_with_sleepset.json",
+     "\"preemption_bound\" works with strategy dpor (bounded POR) or dfs, not \"sleepset\"", 11,
+     "$.explore.preemption_bound"},
 };
 
 /* A minimal valid scenario with the given threads array. */

@@ -114,28 +114,6 @@ void newAnonRmapPrivate(World &w, FolioIdx f, VmaIdx v, std::uint64_t addr, bool
 	fo.pae = exclusive;
 }
 
-/*
- * folio_free_swap() (mm/swapfile.c), folio locked: not under writeback and
- * no swap entry still refers to it -> delete_from_swap_cache(), which drops
- * the swap cache's reference, and folio_set_dirty().
- */
-bool folioFreeSwap(Kernel &k, FolioIdx f)
-{
-	if (!k.readFlag(f, Kernel::Flag::Swapcache, "folio_free_swap: folio_test_swapcache()"))
-		return false;
-	if (k.readFlag(f, Kernel::Flag::Writeback, "folio_free_swap: folio_test_writeback()"))
-		return false;
-	/* folio->swap is stable under the folio lock */
-	SwapIdx s = k.world().folios[f].swap;
-	if (k.readSwapCount(s, "folio_free_swap: folio_swapped()") > 0)
-		return false;
-	k.swapCacheDel(s, "delete_from_swap_cache: __swap_cache_del_folio()");
-	k.writeFlag(f, Kernel::Flag::Swapcache, false, "__swap_cache_del_folio: folio_clear_swapcache()");
-	k.folioPut(f, 1, "delete_from_swap_cache: folio_ref_sub(folio, nr)");
-	k.writeFlag(f, Kernel::Flag::Dirty, true, "folio_free_swap: folio_set_dirty()");
-	return true;
-}
-
 /* free_swap_cache() (mm/swap_state.c) */
 void freeSwapCache(Kernel &k, FolioIdx f)
 {

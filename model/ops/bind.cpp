@@ -128,6 +128,13 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 	}
 	/* end migrate */
 	/* reclaim */
+	if (op.op == "reclaim" && op.arg("addr")) {
+		std::uint64_t addr = op.arg("addr")->number;
+		return [addr](Kernel &k) {
+			int r = shrinkFolioAt(k, addr);
+			k.world().results.push_back({k.self(), "reclaim", r});
+		};
+	}
 	if (op.op == "reclaim" || op.op == "writeback_done") {
 		FolioIdx f = w.findFolio(need(op, "folio").text);
 		if (f == kNone)
@@ -143,6 +150,15 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 		};
 	}
 	/* end reclaim */
+	/* swapfile */
+	if (op.op == "madvise_dontneed") {
+		std::uint64_t addr = need(op, "addr").number, len = need(op, "len").number;
+		return [addr, len](Kernel &k) {
+			long r = madviseDontneed(k, addr, len);
+			k.world().results.push_back({k.self(), "madvise_dontneed", r});
+		};
+	}
+	/* end swapfile */
 	/* mremap */
 	if (op.op == "mremap") {
 		MremapArgs a;

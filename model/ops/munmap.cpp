@@ -13,7 +13,8 @@
  *           pte_offset_map_lock()
  *           present: ptep_get_and_clear_full(); folio_remove_rmap_ptes();
  *                    tlb_remove_page() -> the mmu_gather batch
- *           swap:    free_swap_and_cache_nr(); clear_not_present_full_ptes()
+ *           swap:    free_swap_and_cache_nr() -> __try_to_reclaim_swap();
+ *                    clear_not_present_full_ptes()
  *           migration: clear_not_present_full_ptes()
  *           pte_unmap_unlock()
  *         free_pgtables(): unlink_anon_vmas() (root rwsem for write);
@@ -45,9 +46,9 @@
  * - free_pte_range() clears the PMD without the PMD lock, relying on the
  *   mmap write lock and the VMA being unlinked from rmap; the model takes
  *   mm->page_table_lock around pmd_clear() to satisfy I-9b's checker;
- * - free_swap_and_cache_nr() is swap_free() (a swap-cache folio stays in
- *   the cache for reclaim), and runs after the PTE is cleared, both under
- *   the PTL (the kernel drops the count first; nobody can see the order);
+ * - free_swap_and_cache_nr() (swapfile.cpp) runs after the PTE is cleared,
+ *   both under the PTL (the kernel drops the count first; nobody can see
+ *   the order); it takes an unmapped swap cache folio out of the cache;
  * - free_pages_and_swap_cache() is folio_put() (no swap cache freeing);
  * - free_pgd_range()'s floor/ceiling: a PMD's table is freed when no other
  *   VMA remains in its 2 MiB range;
@@ -85,6 +86,40 @@ bool pmdRangeInUse(const World &w, VmaIdx v, PmdIdx p)
 
 } // namespace
 
+/* unmap_vmas() / unmap_single_vma() -> zap_pmd_range(): one
+ * zap_pte_range() per PMD the range touches */
+void zapPteRanges(Kernel &k, std::uint64_t addr, std::uint64_t end, std::vector<FolioIdx> &pages)
+{
+	World &w = k.world();
+	for (std::uint64_t lo = addr; lo < end; lo = (lo & ~(kPmdSize - 1)) + kPmdSize) {
+		const std::uint64_t hi = std::min(end, (lo & ~(kPmdSize - 1)) + kPmdSize);
+		PteRef first = k.pteOffsetMapLock(lo, "zap_pte_range: pte_offset_map_lock()");
+		if (first.table == kNone)
+			continue;
+		for (std::uint64_t a = lo; a < hi; a += kPageSize) {
+			PteRef r = w.pteIn(first.table, a);
+			Pte pte = k.readPte(r, "zap_pte_range: ptep_get()");
+			if (pte.none())
+				continue;
+			if (pte.present()) {
+				k.writePte(r, Pte{}, "zap_present_ptes: ptep_get_and_clear_full()");
+				k.addMapcount(pte.folio, -1,
+					      "zap_present_folio_ptes: folio_remove_rmap_ptes()");
+				pages.push_back(pte.folio);	/* tlb_remove_page() */
+			} else if (pte.isSwap()) {
+				k.writePte(r, Pte{},
+					   "zap_nonpresent_ptes: clear_not_present_full_ptes()");
+				freeSwapAndCache(k, pte.swap);
+			} else {
+				/* migration entry: no mapcount, no reference */
+				k.writePte(r, Pte{},
+					   "zap_nonpresent_ptes: clear_not_present_full_ptes()");
+			}
+		}
+		k.unlock(w.ptl(first), "zap_pte_range: pte_unmap_unlock()");
+	}
+}
+
 long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len)
 {
 	World &w = k.world();
@@ -113,35 +148,7 @@ void doVmiMunmapVma(Kernel &k, VmaIdx v)
 	/* unmap_vmas() -> zap_pte_range(): PTEs into the mmu_gather */
 	std::vector<FolioIdx> pages;	/* tlb->local batch (tlb_remove_page) */
 	std::vector<TableIdx> tables;	/* tlb->batch of tables (tlb_remove_table) */
-	/* zap_pmd_range(): one zap_pte_range() per PMD the range touches */
-	for (std::uint64_t lo = addr; lo < end; lo = (lo & ~(kPmdSize - 1)) + kPmdSize) {
-		const std::uint64_t hi = std::min(end, (lo & ~(kPmdSize - 1)) + kPmdSize);
-		PteRef first = k.pteOffsetMapLock(lo, "zap_pte_range: pte_offset_map_lock()");
-		if (first.table == kNone)
-			continue;
-		for (std::uint64_t a = lo; a < hi; a += kPageSize) {
-			PteRef r = w.pteIn(first.table, a);
-			Pte pte = k.readPte(r, "zap_pte_range: ptep_get()");
-			if (pte.none())
-				continue;
-			if (pte.present()) {
-				k.writePte(r, Pte{}, "zap_present_ptes: ptep_get_and_clear_full()");
-				k.addMapcount(pte.folio, -1,
-					      "zap_present_folio_ptes: folio_remove_rmap_ptes()");
-				pages.push_back(pte.folio);	/* tlb_remove_page() */
-			} else if (pte.isSwap()) {
-				k.writePte(r, Pte{},
-					   "zap_nonpresent_ptes: clear_not_present_full_ptes()");
-				k.swapFree(pte.swap,
-					   "zap_nonpresent_ptes: free_swap_and_cache_nr()");
-			} else {
-				/* migration entry: no mapcount, no reference */
-				k.writePte(r, Pte{},
-					   "zap_nonpresent_ptes: clear_not_present_full_ptes()");
-			}
-		}
-		k.unlock(w.ptl(first), "zap_pte_range: pte_unmap_unlock()");
-	}
+	zapPteRanges(k, addr, end, pages);
 
 	/* free_pgtables() */
 	if (vma.anonVma != kNone) {

@@ -47,6 +47,8 @@ int folioReferencedLocked(Kernel &k, FolioIdx folio);
 /* Result codes of shrinkFolioList() */
 inline constexpr int kReclaimFreed = 0, kReclaimKept = 1, kReclaimWriteback = 2;
 int shrinkFolioList(Kernel &k, FolioIdx folio);
+/* shrinkFolioList() of the folio mapped at addr when the pass starts; -1 if none */
+int shrinkFolioAt(Kernel &k, std::uint64_t addr);
 int folioEndWriteback(Kernel &k, FolioIdx folio);
 /* end reclaim */
 /* mremap */
@@ -63,6 +65,18 @@ struct MremapArgs {
 };
 long mremap(Kernel &k, const MremapArgs &args);
 /* end mremap */
+
+/* swapfile */
+/* swapfile.cpp: folio_free_swap() of a locked folio; free_swap_and_cache_nr()
+ * of one entry (the zap path) */
+bool folioFreeSwap(Kernel &k, FolioIdx f);
+void freeSwapAndCache(Kernel &k, SwapIdx s);
+/* munmap.cpp: zap_pte_range() over [start, end) of a VMA, under each PTL;
+ * present pages go to the mmu_gather's batch (the caller flushes and frees) */
+void zapPteRanges(Kernel &k, std::uint64_t start, std::uint64_t end, std::vector<FolioIdx> &pages);
+/* madvise.cpp: madvise(addr, len, MADV_DONTNEED) of anon memory */
+long madviseDontneed(Kernel &k, std::uint64_t addr, std::uint64_t len);
+/* end swapfile */
 
 /* Resolves the op's names against the World; throws std::invalid_argument
  * for references the loader should have rejected. */

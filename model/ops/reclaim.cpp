@@ -361,6 +361,24 @@ int shrinkFolioList(Kernel &k, FolioIdx f)
 	return kReclaimFreed;
 }
 
+/*
+ * isolate_lru_folios() takes folios off the LRU list; a scenario cannot
+ * name a folio that a fault allocates while it runs, so "reclaim at addr"
+ * picks the folio mapped at addr when the pass starts (a lockless read of
+ * the PTE stands for finding it on the LRU). -1: nothing mapped there.
+ */
+int shrinkFolioAt(Kernel &k, std::uint64_t addr)
+{
+	World &w = k.world();
+	PteRef r = w.pteFor(addr);
+	if (r.table == kNone)
+		return -1;
+	Pte pte = k.readPte(r, "isolate_lru_folios: the LRU's folio (model: the one mapped at addr)");
+	if (!pte.present())
+		return -1;
+	return shrinkFolioList(k, pte.folio);
+}
+
 int folioEndWriteback(Kernel &k, FolioIdx f)
 {
 	/* The completion exists only once the bio was submitted. */
