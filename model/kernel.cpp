@@ -121,7 +121,9 @@ Pte Kernel::readPte(PteRef r, const char *label, ObjectId also)
 
 Pmd Kernel::readPmd(PmdIdx p, const char *label, ObjectId also)
 {
-	point(pmdObject(p), K::Read, label, nullptr, also);
+	/* a slot whose PMD page may not exist yet: the walk reads the PUD too */
+	point(pmdObject(p), K::Read, label, nullptr, also,
+	      world_.pmds[p].pudNoneAtStart ? mmObject(MmField::Pud) : kNoObject);
 	return world_.pmds[p].entry;
 }
 
@@ -179,12 +181,26 @@ void Kernel::freeTable(TableIdx t, const char *label)
 PmdIdx Kernel::pmdAlloc(std::uint64_t addr, bool fail, const char *label)
 {
 	PmdIdx p = world_.pmdFor(addr);
-	if (p != kNone)
+	/* Every slot an op can allocate at exists from the start (World: a
+	 * scenario's mremap destinations), so whether a slot exists never
+	 * changes; whether its PMD page exists is the PUD state. */
+	if (p == kNone)
+		throw std::logic_error(fmt::format("pmd_alloc({:#x}): no PMD slot was made for this "
+						   "address at load time",
+						   addr));
+	if (!world_.pmds[p].pudNoneAtStart)
 		return p;	/* pud_none() is false: the PMD page exists */
+	point(mmObject(MmField::Pud), K::Read, "pmd_alloc: pud_none(*pud)");
+	if (!world_.pmds[p].pudNone)
+		return p;
 	if (fail)
-		return kNone;
-	p = world_.newPmdSlot(addr & ~(kPmdSize - 1));
-	point(pmdObject(p), K::Write, label);
+		return kNone;	/* __pmd_alloc(): pmd_alloc_one() failed */
+	point(mmObject(MmField::Pud), K::Write, label);
+	/* pud_populate(): the new PMD page covers the whole 1 GiB region */
+	const std::uint64_t region = addr & ~(kPudSize - 1);
+	for (PmdSlot &s : world_.pmds)
+		if ((s.base & ~(kPudSize - 1)) == region)
+			s.pudNone = false;
 	return p;
 }
 

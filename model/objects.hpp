@@ -41,6 +41,7 @@ enum class MmField : std::uint8_t {
 	FolioAlloc,	/* the page allocator (new folios get the next index) */
 	SwapAlloc,	/* the swap slot allocator */
 	WriteProtectSeq,	/* mm->write_protect_seq */
+	Pud,		/* the PUD entries (is there a PMD page for a 1 GiB region?) */
 };
 
 enum class FolioField : std::uint8_t {

@@ -95,6 +95,36 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		vmas.push_back(std::move(vma));
 	}
 
+	/*
+	 * The PMD slots an op may allocate at run time (mremap's destination):
+	 * made now, entry none, so that a slot's existence never changes while
+	 * tasks run (a walker that finds no slot reads nothing shared). If no
+	 * VMA lies in the slot's 1 GiB region, its PMD page does not exist
+	 * yet either: pud_none(), until pmd_alloc() populates the PUD.
+	 */
+	auto regionMapped = [this](std::uint64_t base) {
+		for (const PmdSlot &s : pmds)
+			if (!s.pudNone && (s.base & ~(kPudSize - 1)) == (base & ~(kPudSize - 1)))
+				return true;
+		return false;
+	};
+	for (const auto &t : sc.threads)
+		for (const auto &op : t.ops) {
+			const scenarios::OpArg *to = op.arg("new_addr");
+			const scenarios::OpArg *len = op.arg("new_len");
+			if (op.op != "mremap" || !to || !len)
+				continue;
+			for (std::uint64_t b = to->number & ~(kPmdSize - 1); b < to->number + len->number;
+			     b += kPmdSize) {
+				if (pmdFor(b) != kNone)
+					continue;
+				PmdSlot slot;
+				slot.base = b;
+				slot.pudNone = slot.pudNoneAtStart = !regionMapped(b);
+				pmds.push_back(slot);
+			}
+		}
+
 	vmas.reserve(vmas.size() + kSpareObjects);
 	/* Folios are allocated while tasks may hold references into the
 	 * vector (faults, migration, swap-in): never reallocate it. */
@@ -218,16 +248,6 @@ AnonVmaIdx World::newAnonVma(std::string name)
 	AnonVmaIdx a = static_cast<AnonVmaIdx>(anonVmas.size() - 1);
 	anonVmas[a].root = a;
 	return a;
-}
-
-PmdIdx World::newPmdSlot(std::uint64_t base)
-{
-	if (pmds.size() == pmds.capacity())
-		throw std::length_error("World: no spare PMD slot");
-	PmdSlot slot;
-	slot.base = base;
-	pmds.push_back(slot);
-	return static_cast<PmdIdx>(pmds.size() - 1);
 }
 
 VmaIdx World::findVma(std::uint64_t addr) const

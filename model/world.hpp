@@ -37,6 +37,7 @@ namespace mmrace::model {
 
 inline constexpr std::uint64_t kPageSize = 4096;
 inline constexpr std::uint64_t kPmdSize = 512 * kPageSize;
+inline constexpr std::uint64_t kPudSize = 512 * kPmdSize;	/* what one PMD page maps */
 /* include/linux/mm.h: a FOLL_PIN on a small folio adds this to _refcount. */
 inline constexpr int kGupPinCountingBias = 1024;
 
@@ -123,6 +124,11 @@ struct Pmd {
 struct PmdSlot {
 	std::uint64_t base = 0;
 	Pmd entry;
+	/* pud_none(): no PMD page covers this slot's 1 GiB yet (only slots
+	 * made for an mremap destination in a region no VMA touches); the
+	 * first pmd_alloc() there populates the PUD for every such slot */
+	bool pudNone = false;
+	bool pudNoneAtStart = false;	/* static: its reads also read the PUD */
 };
 
 struct Folio {
@@ -512,7 +518,6 @@ public:
 	 * references other tasks hold stay valid; throws if exhausted. */
 	VmaIdx newVma(std::string name);	/* detached until linked */
 	TableIdx newTable(std::uint64_t base);
-	PmdIdx newPmdSlot(std::uint64_t base);	/* entry none */
 	/* anon_vma_alloc() (__anon_vma_prepare() of MREMAP_RELOCATE_ANON's new
 	 * VMA): a new root anon_vma with an empty tree, refcount 1. */
 	AnonVmaIdx newAnonVma(std::string name);

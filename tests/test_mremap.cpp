@@ -144,12 +144,14 @@ TEST_CASE("mremap: page-table allocation failure undoes the move (-ENOMEM); no F
 	s.anonVmas = {{"A", "A"}};
 	s.vmas = {{"x", 0x201000, 511, "A", {}}};
 	s.pages = {page(0x201000, "X")};
+	/* 0x40001000: another 1 GiB region, so pmd_alloc() must allocate a
+	 * PMD page there (and fails); in x's region the PMD page exists */
 	s.threads = {{"t",
-		      {mremapOp(0x201000, 511 * 4096, 0x801000, true, true),
+		      {mremapOp(0x201000, 511 * 4096, 0x40001000, true, true),
 		       mremapOp(0x201000, 511 * 4096, 0, false),
 		       op("mremap", {num("old", 0x201000), num("old_len", 511 * 4096),
 				     num("new_len", 511 * 4096), flag("fixed", true),
-				     num("new_addr", 0x801000)})}}};
+				     num("new_addr", 0x40001000)})}}};
 	ExploreResult r;
 	auto p = runAlone(s, r);
 	CHECK_FALSE(r.harmful.has_value());
@@ -183,4 +185,28 @@ TEST_CASE("copy_vma inserts the new VMA in interval-tree order: after equal pgof
 	/* [a, b] -> [a, a', b] -> a unmapped: [a', b], although a' lies above b */
 	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{2, 1});
 	CHECK(w.vmas.at(2).pgoff == 0x100);
+}
+
+TEST_CASE("mremap: pmd_alloc() cannot fail where a PMD page already covers the destination",
+	  "[mremap][sequential]")
+{
+	/* The same move as above, but to 0x801000, in the 1 GiB region x is
+	 * in: pud_none() is false, pmd_alloc() returns the slot, and the
+	 * realigned PMD-level move needs no allocation, so it succeeds. */
+	scenarios::Scenario s;
+	s.name = "mremap-pud-present";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"x", 0x201000, 511, "A", {}}};
+	s.pages = {page(0x201000, "X")};
+	s.threads = {{"t", {mremapOp(0x201000, 511 * 4096, 0x801000, true, true)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x801000);
+	CHECK(pteAt(w, 0x801000).mapsFolio(0));
+	/* the destination slot was made at load time, in a mapped region */
+	model::PmdIdx d = w.pmdFor(0x800000);
+	REQUIRE(d != model::kNone);
+	CHECK_FALSE(w.pmds.at(d).pudNoneAtStart);
 }

@@ -88,7 +88,9 @@
  * (reclaim's deferred flush is task-local in the model). A destination
  * overlapping another VMA (MREMAP_FIXED's implicit munmap) is refused by
  * the loader. The page-table allocations can be made to fail by the op's
- * "pgtable_alloc_fails" parameter (fault injection).
+ * "pgtable_alloc_fails" parameter (fault injection); pmd_alloc() only
+ * allocates, and so only fails, where no PMD page covers the destination
+ * yet (pud_none(): another 1 GiB region than every VMA's).
  * Ghost: the op declares its old and new ranges while it runs (range-safety,
  * I-10) and records what it promises for the mremap-result check.
  */
