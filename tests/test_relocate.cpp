@@ -97,8 +97,9 @@ TEST_CASE("RELOCATE_ANON: a large folio fails the forward pass; the undo restore
 	    "relocate_anon_pte.wait_migration_entry", "relocate_anon_pte.relocate_swapcache",
 	    "relocate_anon_pte.clear_then_check_pinned", "relocate_anon_pte.no_pae_warning",
 	    "relocate_anon_pte.undo_relocates_pinned"};
-	for (bool v1 : {false, true}) {
-		INFO("posted " << v1);
+	const std::vector<std::string> unlockEach = {"relocate_anon_folios.hold_folio_locks"};
+	for (int variant : {0, 1, 2}) {
+		INFO("variant " << variant << " (0 mainline, 1 posted undo, 2 folios unlocked at once)");
 		scenarios::Scenario s;
 		s.name = "relocate-undo";
 		s.anonVmas = {{"A", "A"}};
@@ -109,7 +110,10 @@ TEST_CASE("RELOCATE_ANON: a large folio fails the forward pass; the undo restore
 			       op("folio_referenced", {text("folio", "F")}),
 			       op("folio_referenced", {text("folio", "G")})}}};
 		ExploreResult r;
-		auto p = runAlone(s, r, "", v1 ? posted : std::vector<std::string>{});
+		auto p = runAlone(s, r, "",
+				  variant == 1	 ? posted
+				  : variant == 2 ? unlockEach
+						 : std::vector<std::string>{});
 		REQUIRE(r.stats.complete == 1);
 		CHECK_FALSE(r.harmful.has_value());
 		const model::World &w = *p->world();
@@ -129,6 +133,8 @@ TEST_CASE("RELOCATE_ANON: a large folio fails the forward pass; the undo restore
 		for (int i : {0, 1}) {
 			CHECK(w.folios.at(i).mapping == 0);
 			CHECK(w.folios.at(i).index == 0x100u + i);
+			/* held re-homed folios are all unlocked again */
+			CHECK(w.folios.at(i).lock->free());
 		}
 		CHECK(pteAt(w, 0x303000).mapsFolio(0));
 		CHECK(pteAt(w, 0x304000).mapsFolio(1));
