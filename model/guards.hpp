@@ -60,6 +60,9 @@ enum class Guard : std::uint8_t {
 	RelocateAnonPteNoPaeWarning,
 	RelocateAnonPteUndoRelocatesPinned,
 	/* end mremap */
+	/* khugepaged */
+	RetractPageTablesAnonVmaRecheck,
+	/* end khugepaged */
 	Count,
 };
 
