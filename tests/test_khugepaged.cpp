@@ -11,7 +11,8 @@ using namespace mmrace;
 using testing::pteAt;
 using testing::runAlone;
 
-namespace {
+namespace
+{
 
 constexpr std::uint64_t kBase = 0x200000, kDst = 0x201000;
 
@@ -79,7 +80,8 @@ TEST_CASE("retract_page_tables skips a VMA with an anon_vma or registered uffd-w
 	}
 }
 
-TEST_CASE("uffdio_copy maps a new anon folio with the data and creates the anon_vma", "[khugepaged]")
+TEST_CASE("uffdio_copy maps a new anon folio with the data and creates the anon_vma",
+	  "[khugepaged]")
 {
 	ExploreResult r;
 	auto p = runAlone(fileVma({copy(0x77)}), r);
@@ -104,7 +106,8 @@ TEST_CASE("uffdio_copy maps a new anon folio with the data and creates the anon_
 	CHECK(w.memory.at(kDst) == 0x77);
 }
 
-TEST_CASE("uffdio_copy onto a present PTE is -EEXIST; retract after it skips the VMA", "[khugepaged]")
+TEST_CASE("uffdio_copy onto a present PTE is -EEXIST; retract after it skips the VMA",
+	  "[khugepaged]")
 {
 	ExploreResult r;
 	auto p = runAlone(fileVma({copy(1), copy(2), retract()}), r);

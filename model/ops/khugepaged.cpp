@@ -38,7 +38,8 @@
  */
 #include "ops.hpp"
 
-namespace mmrace::model {
+namespace mmrace::model
+{
 
 long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff)
 {
@@ -62,7 +63,7 @@ long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff)
 		if (p == kNone)
 			continue;
 		if (!k.readPmd(p, "find_pmd_or_thp_or_none: check_pmd_state(): pmdp_get_lockless()")
-			     .isTable())
+			 .isTable())
 			continue;
 		/* vm_flags never change in the model: no scheduling point */
 		if (vma.uffdWp)
@@ -74,19 +75,22 @@ long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff)
 			continue;
 		}
 		TableIdx t = pmd.table;
-		Lock &ptl = *w.tables[t].ptl;	/* pte_lockptr(mm, pmd) */
+		Lock &ptl = *w.tables[t].ptl; /* pte_lockptr(mm, pmd) */
 		k.lock(ptl, "retract_page_tables: spin_lock_nested(ptl, SINGLE_DEPTH_NESTING)", 1);
 		bool success = true;
 		if (k.guard(Guard::RetractPageTablesAnonVmaRecheck))
-			success = k.readVmaAnonVma(v, "retract_page_tables: recheck !vma->anon_vma under "
-						      "ptl") == kNone &&
-				  !vma.uffdWp;
+			success =
+			    k.readVmaAnonVma(v, "retract_page_tables: recheck !vma->anon_vma under "
+						"ptl") == kNone &&
+			    !vma.uffdWp;
 		if (success) {
 			/* pmdp_collapse_flush(): pmdp_huge_get_and_clear() +
 			 * flush_tlb_range(addr, addr + HPAGE_PMD_SIZE) */
-			k.writePmd(p, Pmd{}, "retract_page_tables: pmdp_collapse_flush(): pmd_clear");
-			k.flushTlbRange(addr, addr + kPmdSize,
-					"retract_page_tables: pmdp_collapse_flush(): flush_tlb_range()");
+			k.writePmd(p, Pmd{},
+				   "retract_page_tables: pmdp_collapse_flush(): pmd_clear");
+			k.flushTlbRange(
+			    addr, addr + kPmdSize,
+			    "retract_page_tables: pmdp_collapse_flush(): flush_tlb_range()");
 			freed.push_back(t);
 		}
 		k.unlock(ptl, "retract_page_tables: spin_unlock(ptl)");

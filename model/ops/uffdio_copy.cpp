@@ -43,9 +43,11 @@
 
 #include "ops.hpp"
 
-namespace mmrace::model {
+namespace mmrace::model
+{
 
-namespace {
+namespace
+{
 
 constexpr long kEAGAIN = -11, kEEXIST = -17, kENOENT = -2;
 
@@ -76,12 +78,14 @@ VmaIdx uffdMfillLock(Kernel &k, std::uint64_t dst)
 	World &w = k.world();
 	/* uffd_lock_vma() -> lock_vma_under_rcu() */
 	k.rcuReadLock("lock_vma_under_rcu: rcu_read_lock()");
-	VmaIdx v = w.findVma(dst);	/* mas_walk() */
+	VmaIdx v = w.findVma(dst); /* mas_walk() */
 	bool locked = false;
-	if (v != kNone && k.trylockShared(*w.vmas[v].lock, "lock_vma_under_rcu: vma_start_read()")) {
+	if (v != kNone &&
+	    k.trylockShared(*w.vmas[v].lock, "lock_vma_under_rcu: vma_start_read()")) {
 		locked = w.vmas[v].contains(dst);
 		if (!locked)
-			k.unlockShared(*w.vmas[v].lock, "lock_vma_under_rcu: vma_end_read() (detached)");
+			k.unlockShared(*w.vmas[v].lock,
+				       "lock_vma_under_rcu: vma_end_read() (detached)");
 	}
 	k.rcuReadUnlock("lock_vma_under_rcu: rcu_read_unlock()");
 	if (locked) {
@@ -92,7 +96,7 @@ VmaIdx uffdMfillLock(Kernel &k, std::uint64_t dst)
 		k.unlockShared(*w.vmas[v].lock, "uffd_lock_vma: vma_end_read()");
 	}
 	k.lockShared(*w.mmapLock, "uffd_lock_vma: mmap_read_lock()");
-	v = w.findVma(dst);	/* find_vma_and_prepare_anon(): vma_lookup() */
+	v = w.findVma(dst); /* find_vma_and_prepare_anon(): vma_lookup() */
 	if (v != kNone) {
 		anonVmaPrepare(k, v);
 		/* vma_start_read_locked(): cannot fail under the mmap lock */
@@ -130,7 +134,8 @@ long mfillAtomicInstallPte(Kernel &k, VmaIdx v, std::uint64_t dst, FolioIdx foli
 	f.mapcount = 1;
 	f.pae = true;
 	k.writePte(r, entry, "mfill_atomic_install_pte: set_pte_at()");
-	k.ghostUserWrite(dst, f.content, "mfill_atomic_install_pte: the copied data is mapped at dst");
+	k.ghostUserWrite(dst, f.content,
+			 "mfill_atomic_install_pte: the copied data is mapped at dst");
 	k.unlock(ptl, "mfill_atomic_install_pte: pte_unmap_unlock()");
 	return 0;
 }
@@ -156,7 +161,7 @@ long uffdioCopy(Kernel &k, std::uint64_t dst, std::uint64_t value)
 	} else {
 		/* mfill_atomic_pte_copy(): the folio is ours until it is mapped */
 		FolioIdx folio = k.allocFolio("mfill_atomic_pte_copy: vma_alloc_folio()");
-		w.folios[folio].content = value;	/* copy_from_user(); __folio_mark_uptodate() */
+		w.folios[folio].content = value; /* copy_from_user(); __folio_mark_uptodate() */
 		err = mfillAtomicInstallPte(k, v, dst, folio);
 		if (err)
 			k.folioPut(folio, 1, "mfill_atomic_pte_copy: out_release: folio_put()");
