@@ -781,11 +781,32 @@ void MmProgram::checkMemoryAtEnd(Execution &exec)
 	const World &w = *world_;
 	for (const auto &[addr, value] : w.memory) {
 		PteRef r = w.pteFor(addr);
+		std::uint64_t now = 0;
+		std::string where;
+		/* khugepaged: a file VMA's address without a PTE (no table, or a
+		 * none entry) reads the file's page through the page cache */
+		if (VmaIdx v = w.findVma(addr);
+		    v != kNone && w.vmas[v].file != kNone && (r.table == kNone || w.pte(r).none())) {
+			const File &file = w.files[w.vmas[v].file];
+			std::uint64_t index = w.vmas[v].pageIndex(addr);
+			now = file.content(index);
+			if (now == value)
+				continue;
+			Finding fd;
+			fd.invariant = "lost-write";
+			fd.title = fmt::format("{:#x} would now read {:#x} from the page cache of file {} "
+					       "(index {:#x}: no PTE maps it) but the last completed write "
+					       "there stored {:#x}",
+					       addr, now, file.name, index, value);
+			fd.message = "  at the end of the execution (I-8: every completed user or DMA "
+				     "write is seen by later reads of that address)\n";
+			exec.report(std::move(fd));
+			return;
+		}
+		/* end khugepaged */
 		if (r.table == kNone)
 			continue;
 		const Pte &pte = w.pte(r);
-		std::uint64_t now = 0;
-		std::string where;
 		if (pte.present()) {
 			now = w.folios[pte.folio].content;
 			where = fmt::format("folio {}", w.folios[pte.folio].name);

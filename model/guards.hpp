@@ -61,6 +61,9 @@ enum class Guard : std::uint8_t {
 	RelocateAnonPteUndoRelocatesPinned,
 	RelocateAnonFoliosHoldFolioLocks,
 	/* end mremap */
+	/* khugepaged */
+	RetractPageTablesAnonVmaRecheck,
+	/* end khugepaged */
 	Count,
 };
 

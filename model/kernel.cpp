@@ -72,6 +72,15 @@ void Kernel::unlock(Lock &l, const char *label)
 	point(l.id(), K::Release, label);
 	l.setWriter(kNoTask);
 	released(l, label);
+	/* pte_unmap_unlock(): the PTL of a table mapped by pte_offset_map_lock()
+	 * ends __pte_offset_map()'s RCU section on it (rcu_read_unlock()). */
+	auto &mapped = world_.pteMapRcu[self()];
+	for (auto it = mapped.begin(); it != mapped.end(); ++it) {
+		if (world_.tables[*it].ptl.get() == &l) {
+			mapped.erase(it);
+			break;
+		}
+	}
 }
 
 void Kernel::lockShared(Lock &l, const char *label)
@@ -152,9 +161,14 @@ PteRef Kernel::pteOffsetMapLock(std::uint64_t addr, const char *label)
 	if (p == kNone)
 		return {kNone, 0};
 	for (;;) {
+		/* rcu_read_lock(); pmdval = pmdp_get_lockless(pmd): from here to
+		 * pte_unmap_unlock() the table cannot be freed by pte_free_defer()
+		 * (the section is recorded in World::pteMapRcu; a none PMD ends
+		 * it at once, in the same step) */
 		Pmd pmd = readPmd(p, "__pte_offset_map: pmdp_get_lockless()");
 		if (!pmd.isTable())
 			return {kNone, 0};
+		world_.pteMapRcu[self()].push_back(pmd.table);
 		PteRef r = world_.pteIn(pmd.table, addr);
 		Lock &ptl = *world_.tables[pmd.table].ptl;
 		lock(ptl, label);
@@ -918,6 +932,48 @@ void Kernel::releaseGupRef(int ref)
 	e.folio = world_.gupRefs[ref].folio;
 	event(e);
 }
+
+/* khugepaged */
+AnonVmaIdx Kernel::readVmaAnonVma(VmaIdx v, const char *label)
+{
+	point(vmaAnonVmaObject(v), K::Read, label);
+	return world_.vmas[v].anonVma;
+}
+
+void Kernel::writeVmaAnonVma(VmaIdx v, AnonVmaIdx a, const char *label)
+{
+	point(vmaAnonVmaObject(v), K::Write, label);
+	world_.vmas[v].anonVma = a;
+}
+
+void Kernel::pteFreeDefer(TableIdx t, const char *label)
+{
+	/* call_rcu(): the grace period starts now; it waits for the read
+	 * sections already begun (the explicit ones, as synchronizeRcu()) */
+	point(mmObject(MmField::Rcu), K::Write, "pte_free_defer: call_rcu(&page->rcu_head, pte_free_now)");
+	auto &waitFor = world_.rcuWaitFor[self()];
+	waitFor.clear();
+	for (TaskId c = 0; c < world_.rcuDepth.size(); ++c)
+		if (c != self() && world_.rcuDepth[c] > 0)
+			waitFor.emplace_back(c, world_.rcuExits[c]);
+	point(mmObject(MmField::Rcu), K::Wait, "pte_free_defer: RCU grace period (rcu_read_lock() sections)",
+	      &world_.rcuSync);
+	/* ... and the __pte_offset_map() sections that can still reach t: only
+	 * those read the PMD before it was cleared, so none begins later;
+	 * each ends at a release of t's PTL, which this wait conflicts with */
+	world_.pteMapWait[self()]->set(t);
+	point(world_.tables[t].ptl->id(), K::Wait,
+	      "pte_free_defer: RCU grace period (__pte_offset_map() readers of the table)",
+	      world_.pteMapWait[self()].get());
+	freeTable(t, label);
+}
+
+void Kernel::ghostUserWrite(std::uint64_t addr, std::uint64_t value, const char *label)
+{
+	point(memObject(addr), K::Write, label);
+	userAccessDone(addr, true, value, false, -1, label);
+}
+/* end khugepaged */
 
 void Kernel::warn(const char *label, std::string condition)
 {

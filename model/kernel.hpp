@@ -191,6 +191,25 @@ public:
 	int recordGupRef(FolioIdx f, std::uint64_t addr, bool pin, bool write);
 	void releaseGupRef(int ref);
 
+	/* khugepaged */
+	/* vma->anon_vma: READ_ONCE() / the store of __anon_vma_prepare() */
+	AnonVmaIdx readVmaAnonVma(VmaIdx v, const char *label);
+	void writeVmaAnonVma(VmaIdx v, AnonVmaIdx a, const char *label);
+	/*
+	 * pte_free_defer() (mm/pgtable-generic.c): the detached table is freed
+	 * by an RCU callback after a grace period. Run by the caller once it
+	 * holds no lock: wait for the rcu_read_lock() sections that began
+	 * before (as synchronize_rcu()) and for every task still inside
+	 * __pte_offset_map()'s RCU section on t (World::pteMapRcu), then
+	 * pte_free_now(): the table page goes back to the allocator.
+	 */
+	void pteFreeDefer(TableIdx t, const char *label);
+	/* Ghost: the kernel stored `value` as the user's data at addr and made
+	 * it visible there (UFFDIO_COPY's set_pte_at()): a completed write for
+	 * the lost-write oracle (I-8). */
+	void ghostUserWrite(std::uint64_t addr, std::uint64_t value, const char *label);
+	/* end khugepaged */
+
 	/* A VM_WARN_ON()/VM_BUG_ON() the model reproduces (a finding). */
 	void warn(const char *label, std::string condition);
 

@@ -18,6 +18,7 @@ using VmaIdx = std::int32_t;
 using TableIdx = std::int32_t;
 using PmdIdx = std::int32_t;
 using SwapIdx = std::int32_t;	/* swap slot offset on the (single) swap device */
+using FileIdx = std::int32_t;	/* a file (its address_space) mapped by file VMAs */
 inline constexpr std::int32_t kNone = -1;
 
 enum class ObjKind : std::uint8_t {
@@ -113,6 +114,13 @@ constexpr ObjectId mmObject(MmField field, std::uint64_t cpu = 0)
 constexpr ObjectId vmaObject(VmaIdx v)
 {
 	return objectId(ObjKind::Vma, static_cast<std::uint64_t>(v));
+}
+
+/* vma->anon_vma (set once by __anon_vma_prepare(), read racily by
+ * retract_page_tables()); field 0 is the VMA's place in the mm's tree */
+constexpr ObjectId vmaAnonVmaObject(VmaIdx v)
+{
+	return objectId(ObjKind::Vma, static_cast<std::uint64_t>(v), 1);
 }
 
 constexpr ObjectId memObject(std::uint64_t addr)

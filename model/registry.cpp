@@ -35,7 +35,7 @@ const std::vector<OpInfo> &allOps()
 		 "read or write one user address from the task's CPU, taking and retrying page "
 		 "faults as the hardware does; result 0, or -14 (SIGSEGV: no VMA, or a write to a "
 		 "VMA without VM_WRITE), or -12 where the fault would need an anon_vma or a PTE "
-		 "table the model does not build",
+		 "table the model does not build, or is on a file VMA (do_fault() is not modelled)",
 		 {{"addr", ParamKind::Address, true, "user address (page aligned)"},
 		  {"write", ParamKind::Bool, false, "a store (default: a load)"},
 		  {"value", ParamKind::Value, false, "the value stored (default: a unique value)"}}},
@@ -153,6 +153,30 @@ const std::vector<OpInfo> &allOps()
 		   "VMA left in place) instead of the fallback, and for a VMA whose anon_vma a fork "
 		   "shares"}}},
 		/* end mremap */
+		/* khugepaged */
+		{"retract_page_tables",
+		 "collapse_file -> retract_page_tables (i_mmap_lock_read, find_pmd_or_thp_or_none, "
+		 "check_pmd_state, pmd_lock, pte_lockptr, pmdp_collapse_flush, pte_free_defer) "
+		 "(mm/khugepaged.c, mm/pgtable-generic.c)",
+		 "khugepaged, after collapse_file() replaced the file range's page cache by a locked "
+		 "huge folio: for each private VMA of the file mapping the PMD-aligned range at addr, "
+		 "without mmap or VMA lock, clear the PMD and free its PTE table after an RCU grace "
+		 "period, unless the VMA has an anon_vma or is uffd-wp registered. Result: the number "
+		 "of tables retracted",
+		 {{"addr", ParamKind::Address, true,
+		   "an address in a file VMA: the file and the PMD-aligned page index "
+		   "(linear_page_index rounded down to HPAGE_PMD_NR) to retract"}}},
+		{"uffdio_copy",
+		 "mfill_atomic_copy -> mfill_atomic (uffd_mfill_lock, anon_vma_prepare -> "
+		 "__anon_vma_prepare, mm_alloc_pmd, __pte_alloc) -> mfill_atomic_pte_copy -> "
+		 "mfill_atomic_install_pte (mm/userfaultfd.c, mm/rmap.c)",
+		 "UFFDIO_COPY of one page into a private VMA registered MISSING (anon or MAP_PRIVATE "
+		 "shmem): a new anon folio with the data, mapped if the PTE is still none. Result: "
+		 "4096, -EEXIST (a PTE or no PTE table there), -EAGAIN (the PTE table went away: "
+		 "pte_offset_map_lock() failed), -ENOENT (no VMA, or not registered)",
+		 {{"dst", ParamKind::Address, true, "destination address (page aligned)"},
+		  {"value", ParamKind::Value, false, "the data copied (default: a unique value)"}}},
+		/* end khugepaged */
 	};
 	return ops;
 }
@@ -304,6 +328,14 @@ const std::vector<GuardInfo> &allGuards()
 		 "posted v1 (and the reviewers' fixes) unlock each folio at once and the undo locks it "
 		 "again (seed-a1p-undo-vs-migrate-deadlock)"},
 		/* end mremap */
+		/* khugepaged */
+		{"retract_page_tables.anon_vma_recheck", "retract_page_tables()",
+		 "repeat the vma->anon_vma and userfaultfd_wp() checks under the PMD lock and the "
+		 "PTL before pmdp_collapse_flush() (v2: 'repeat checks under ptl because UFFD, per "
+		 "PeterX and JannH'): without the mmap lock, UFFDIO_COPY may have run "
+		 "anon_vma_prepare() and installed an anon PTE since the racy READ_ONCE() check "
+		 "(Seed C1). Off: v1, the table is cleared and freed without looking"},
+		/* end khugepaged */
 	};
 	return guards;
 }

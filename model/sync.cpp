@@ -13,8 +13,10 @@ const char *lockClassName(LockClass c)
 	case LockClass::FolioLock: return "folio_lock (PG_locked)";
 	case LockClass::AnonVmaRwsem: return "&anon_vma->rwsem";
 	case LockClass::Ptl: return "ptlock_ptr(ptdesc)";
-	case LockClass::PmdLock: return "&mm->page_table_lock";
+	case LockClass::PmdLock: return "pmd_lockptr() (split PMD ptlock)";
 	case LockClass::VmaLock: return "&vma->vm_lock";
+	case LockClass::IMmapRwsem: return "&mapping->i_mmap_rwsem";
+	case LockClass::PageTableLock: return "&mm->page_table_lock";
 	case LockClass::Count: break;
 	}
 	return "?";
@@ -30,6 +32,10 @@ int lockClassRank(LockClass c)
 	case LockClass::PmdLock: return 70;
 	/* Faults take it before the folio lock (reference section 2c). */
 	case LockClass::VmaLock: return 25;
+	/* reference section 2c: after mmap_lock, before anon_vma->rwsem */
+	case LockClass::IMmapRwsem: return 50;
+	/* "anon_vma.lock -> page_table_lock|pte_lock" (mm/filemap.c) */
+	case LockClass::PageTableLock: return 70;
 	case LockClass::Count: break;
 	}
 	return 0;
@@ -37,7 +43,7 @@ int lockClassRank(LockClass c)
 
 bool lockClassSleeps(LockClass c)
 {
-	return c != LockClass::Ptl && c != LockClass::PmdLock;
+	return c != LockClass::Ptl && c != LockClass::PmdLock && c != LockClass::PageTableLock;
 }
 
 bool Lock::canProceed(AccessKind kind, TaskId) const

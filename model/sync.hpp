@@ -26,8 +26,12 @@ enum class LockClass : std::uint8_t {
 	FolioLock,	/* PG_locked (lockdep does not track it; we do) */
 	AnonVmaRwsem,	/* &anon_vma->rwsem (of the root) */
 	Ptl,		/* ptlock_ptr(ptdesc), split PTE lock */
-	PmdLock,	/* pmd_lockptr(): mm->page_table_lock here */
+	PmdLock,	/* pmd_lockptr(): the PMD table page's split ptlock */
 	VmaLock,	/* the per-VMA lock (vma_start_read/vma_start_write) */
+	/* khugepaged */
+	IMmapRwsem,	/* &mapping->i_mmap_rwsem */
+	PageTableLock,	/* &mm->page_table_lock (not the PMD lock: split PMD ptlocks) */
+	/* end khugepaged */
 	Count,
 };
 

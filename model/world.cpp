@@ -38,7 +38,17 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		cpuIpi.push_back(std::make_unique<CpuIpi>(*this, static_cast<TaskId>(t)));
 	}
 	mmapLock.reset(newLock(LockClass::MmapLock, "mm->mmap_lock"));
-	pmdLock.reset(newLock(LockClass::PmdLock, "mm->page_table_lock"));
+	pmdLock.reset(newLock(LockClass::PmdLock, "pmd_lock(pmd)"));
+	pageTableLock.reset(newLock(LockClass::PageTableLock, "mm->page_table_lock"));
+	pteMapRcu.resize(ntasks);
+	for (std::size_t t = 0; t < ntasks; ++t)
+		pteMapWait.push_back(std::make_unique<PteMapWait>(*this));
+	for (const auto &name : sc.files) {
+		File f;
+		f.name = name;
+		f.iMmapRwsem.reset(newLock(LockClass::IMmapRwsem, fmt::format("file {}: i_mmap_rwsem", name)));
+		files.push_back(std::move(f));
+	}
 	tlbBroadcast = sc.tlbBroadcast;
 	swap.stableWrites = sc.swap.stableWrites;
 	swap.synchronousIo = sc.swap.synchronousIo;
@@ -67,6 +77,15 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		vma.pgoff = v.start / kPageSize;
 		vma.anonVma = v.anonVma.empty() ? kNone : findAnonVma(v.anonVma);
 		vma.uffdMissing = std::find(v.uffd.begin(), v.uffd.end(), "missing") != v.uffd.end();
+		vma.uffdWp = std::find(v.uffd.begin(), v.uffd.end(), "wp") != v.uffd.end();
+		if (!v.file.empty()) {
+			/* MAP_PRIVATE of the file from offset 0 */
+			vma.file = findFile(v.file);
+			if (vma.file == kNone)
+				throw std::invalid_argument("file " + v.file + " not found");
+			vma.pgoff = 0;
+			files[vma.file].iMmap.push_back(static_cast<VmaIdx>(vmas.size()));
+		}
 		vma.writable = v.writable;
 		vma.lock.reset(newLock(LockClass::VmaLock, fmt::format("vma {}->vm_lock", v.name)));
 		auto idx = static_cast<VmaIdx>(vmas.size());
@@ -283,6 +302,14 @@ FolioIdx World::findFolio(const std::string &name) const
 	return kNone;
 }
 
+FileIdx World::findFile(const std::string &name) const
+{
+	for (std::size_t i = 0; i < files.size(); ++i)
+		if (files[i].name == name)
+			return static_cast<FileIdx>(i);
+	return kNone;
+}
+
 AnonVmaIdx World::findAnonVma(const std::string &name) const
 {
 	for (std::size_t i = 0; i < anonVmas.size(); ++i)
@@ -352,6 +379,28 @@ void RcuSync::holders(void (*emit)(void *, TaskId), void *arg) const
 {
 	for (std::size_t t = 0; t < w_.rcuDepth.size(); ++t)
 		if (w_.rcuDepth[t] > 0)
+			emit(arg, static_cast<TaskId>(t));
+}
+
+bool PteMapWait::canProceed(AccessKind, TaskId task) const
+{
+	for (std::size_t t = 0; t < w_.pteMapRcu.size(); ++t)
+		if (t != task && std::find(w_.pteMapRcu[t].begin(), w_.pteMapRcu[t].end(), table_) !=
+				     w_.pteMapRcu[t].end())
+			return false;
+	return true;
+}
+
+std::string PteMapWait::describeWait(AccessKind) const
+{
+	return "pte_free_defer(): an RCU grace period (a __pte_offset_map() reader of the table)";
+}
+
+void PteMapWait::holders(void (*emit)(void *, TaskId), void *arg) const
+{
+	for (std::size_t t = 0; t < w_.pteMapRcu.size(); ++t)
+		if (std::find(w_.pteMapRcu[t].begin(), w_.pteMapRcu[t].end(), table_) !=
+		    w_.pteMapRcu[t].end())
 			emit(arg, static_cast<TaskId>(t));
 }
 

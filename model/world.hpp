@@ -191,12 +191,32 @@ struct AnonVma {
 	int refcount = 1;
 };
 
+/*
+ * A file (shmem inode) mapped by file VMAs: its address_space's
+ * i_mmap_rwsem and i_mmap tree. The page cache is not modelled: the page at
+ * index i holds fileContent(i) (what a read of a file VMA with no PTE there
+ * sees); collapse_file() having replaced it by a locked huge folio is the
+ * starting point of retract_page_tables() (model/ops/khugepaged.cpp).
+ */
+struct File {
+	std::string name;
+	std::unique_ptr<Lock> iMmapRwsem;	/* mapping->i_mmap_rwsem */
+	std::vector<VmaIdx> iMmap;		/* mapping->i_mmap, in vm_pgoff order */
+
+	std::uint64_t content(std::uint64_t index) const
+	{
+		return (std::hash<std::string>{}(name) + index * 0x9e3779b97f4a7c15ull) | 1;
+	}
+};
+
 struct Vma {
 	std::string name;
 	std::uint64_t start = 0, end = 0;
 	std::uint64_t pgoff = 0;	/* in pages; start >> PAGE_SHIFT for fresh anon VMAs */
 	AnonVmaIdx anonVma = kNone;
 	bool uffdMissing = false;
+	bool uffdWp = false;		/* VM_UFFD_WP: userfaultfd_wp(vma) */
+	FileIdx file = kNone;		/* vm_file (MAP_PRIVATE of a shmem file); kNone: anon */
 	bool writable = true;		/* VM_WRITE */
 	bool detached = false;		/* unmapped: no longer in the mm's VMA tree */
 	std::unique_ptr<Lock> lock;	/* the per-VMA lock (vma_start_read/write) */
@@ -388,6 +408,24 @@ private:
 	const char *what_ = "";
 };
 
+/*
+ * pte_free_defer()'s grace period, for the readers that can still reach a
+ * detached table: the tasks inside __pte_offset_map()'s RCU section on it
+ * (from the lockless PMD read to pte_unmap_unlock(), World::pteMapRcu).
+ */
+class PteMapWait : public SyncObject {
+public:
+	explicit PteMapWait(const World &w) : w_(w) {}
+	void set(TableIdx t) { table_ = t; }
+	bool canProceed(AccessKind kind, TaskId task) const override;
+	std::string describeWait(AccessKind kind) const override;
+	void holders(void (*emit)(void *, TaskId), void *arg) const override;
+
+private:
+	const World &w_;
+	TableIdx table_ = kNone;
+};
+
 class FolioBitWait : public SyncObject {
 public:
 	FolioBitWait(const World &w) : w_(w) {}
@@ -436,7 +474,12 @@ public:
 	std::vector<PteTable> tables;
 	std::vector<PmdSlot> pmds;		/* one per 2 MiB any VMA touches */
 	std::unique_ptr<Lock> mmapLock;
-	std::unique_ptr<Lock> pmdLock;		/* pmd_lockptr(): mm->page_table_lock */
+	/* pmd_lockptr(): with split PMD ptlocks (x86-64) the PMD table page's
+	 * lock, one for the model's PMD slots; NOT mm->page_table_lock */
+	std::unique_ptr<Lock> pmdLock;
+	/* mm->page_table_lock itself (__anon_vma_prepare) */
+	std::unique_ptr<Lock> pageTableLock;
+	std::vector<File> files;
 	SwapDevice swap;
 	int writeProtectSeq = 0;		/* mm->write_protect_seq (fork) */
 	bool tlbBroadcast = false;		/* flushes need no IPI (INVLPGB) */
@@ -502,6 +545,13 @@ public:
 	std::vector<PteRef> entriesReferring(FolioIdx f) const;
 	/* A new folio (alloc_anon_folio() / folio_alloc()): refcount 1. */
 	FolioIdx newFolio(std::string name);
+
+	/* Per task: the tables whose __pte_offset_map() RCU section it is in
+	 * (Kernel::pteOffsetMapLock() until the PTL's unlock), and its
+	 * pte_free_defer() wait. */
+	std::vector<std::vector<TableIdx>> pteMapRcu;
+	std::vector<std::unique_ptr<PteMapWait>> pteMapWait;
+	FileIdx findFile(const std::string &name) const;
 
 	/* Ghost: held locks per task, in acquisition order. */
 	std::vector<std::vector<HeldLock>> held;

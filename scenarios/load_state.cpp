@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* state: anon_vmas, vmas and pages, checked against each other. */
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -103,6 +104,31 @@ void loadUffd(const LoadContext &ctx, const Json &list, const std::string &path,
 	}
 }
 
+/* khugepaged */
+std::string fileNames(const Scenario &s)
+{
+	if (s.files.empty())
+		return "state.files is empty";
+	std::string out = "files: ";
+	for (std::size_t i = 0; i < s.files.size(); ++i)
+		out += (i ? ", " : "") + s.files[i];
+	return out;
+}
+
+/* state.files: names of shmem files that file VMAs map (MAP_PRIVATE). */
+void loadFiles(const LoadContext &ctx, const Json &list, const std::string &path, Scenario &out)
+{
+	ctx.array(list, path, "\"files\"");
+	for (std::size_t i = 0; i < list.size(); ++i) {
+		std::string p = jsonPathIndex(path, i);
+		std::string name = ctx.name(list[i], p, "a file name");
+		if (std::find(out.files.begin(), out.files.end(), name) != out.files.end())
+			ctx.fail(p, fmt::format("duplicate file name \"{}\"", name));
+		out.files.push_back(name);
+	}
+}
+/* end khugepaged */
+
 void loadVmas(const LoadContext &ctx, const Json &list, const std::string &path, Scenario &out)
 {
 	ctx.array(list, path, "\"vmas\"");
@@ -110,7 +136,7 @@ void loadVmas(const LoadContext &ctx, const Json &list, const std::string &path,
 	for (std::size_t i = 0; i < list.size(); ++i) {
 		std::string p = jsonPathIndex(path, i);
 		const Json &e = ctx.object(list[i], p, "a VMA");
-		ctx.checkKeys(e, p, {"name", "start", "pages", "anon_vma", "uffd", "writable"},
+		ctx.checkKeys(e, p, {"name", "start", "pages", "anon_vma", "uffd", "writable", "file"},
 			      "a VMA");
 		ctx.requireKeys(e, p, {"name", "start", "pages"}, "a VMA");
 		VmaSpec v;
@@ -140,6 +166,15 @@ void loadVmas(const LoadContext &ctx, const Json &list, const std::string &path,
 		}
 		if (const Json *u = member(e, "uffd"))
 			loadUffd(ctx, *u, jsonPathMember(p, "uffd"), v);
+		/* khugepaged */
+		if (const Json *f = member(e, "file")) {
+			std::string fp = jsonPathMember(p, "file");
+			v.file = ctx.name(*f, fp, "\"file\"");
+			if (std::find(out.files.begin(), out.files.end(), v.file) == out.files.end())
+				ctx.fail(fp, fmt::format("file \"{}\" is not listed in state.files; {}", v.file,
+							 fileNames(out)));
+		}
+		/* end khugepaged */
 		if (const Json *w = member(e, "writable"))
 			v.writable = ctx.boolean(*w, jsonPathMember(p, "writable"), "\"writable\"");
 		for (std::size_t j = 0; j < out.vmas.size(); ++j) {
@@ -299,7 +334,8 @@ void loadState(const LoadContext &ctx, const Json &state, Scenario &out)
 {
 	const std::string path = "$.state";
 	ctx.object(state, path, "\"state\"");
-	ctx.checkKeys(state, path, {"anon_vmas", "vmas", "pages", "swap", "tlb_flush"}, "\"state\"");
+	ctx.checkKeys(state, path, {"anon_vmas", "files", "vmas", "pages", "swap", "tlb_flush"},
+		      "\"state\"");
 	if (const Json *t = member(state, "tlb_flush")) {
 		std::string tp = jsonPathMember(path, "tlb_flush");
 		std::string v = ctx.string(*t, tp, "\"tlb_flush\"");
@@ -313,6 +349,8 @@ void loadState(const LoadContext &ctx, const Json &state, Scenario &out)
 	/* Each part refers only to the ones before it. */
 	if (const Json *a = member(state, "anon_vmas"))
 		loadAnonVmas(ctx, *a, jsonPathMember(path, "anon_vmas"), out);
+	if (const Json *f = member(state, "files"))
+		loadFiles(ctx, *f, jsonPathMember(path, "files"), out);
 	if (const Json *v = member(state, "vmas"))
 		loadVmas(ctx, *v, jsonPathMember(path, "vmas"), out);
 	if (const Json *sw = member(state, "swap"))

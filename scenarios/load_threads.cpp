@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* threads and their ops, checked against the registry and the state. */
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -174,6 +175,33 @@ void checkUffdioMove(const LoadContext &ctx, const std::string &p, const OpSpec 
 					hex(src), hex(src + len), hex(dst), hex(dst + len)));
 }
 
+/* khugepaged */
+/* retract_page_tables names a file range through an address of a file VMA. */
+void checkRetract(const LoadContext &ctx, const std::string &p, const OpSpec &op, const Scenario &s)
+{
+	std::uint64_t addr = op.arg("addr")->number;
+	const VmaSpec *v = findVma(s, addr);
+	if (!v || v->file.empty())
+		ctx.fail(jsonPathMember(p, "addr"),
+			 fmt::format("retract_page_tables needs an address in a file VMA (a VMA with "
+				     "\"file\"), got {}; {}",
+				     hex(addr), describeVmas(s)));
+}
+
+/* UFFDIO_COPY: the destination page lies in a VMA registered MISSING. */
+void checkUffdioCopy(const LoadContext &ctx, const std::string &p, const OpSpec &op,
+		     const Scenario &s)
+{
+	std::uint64_t dst = op.arg("dst")->number;
+	const VmaSpec &d = rangeVma(ctx, jsonPathMember(p, "dst"), "dst", dst, kPageSize, s);
+	if (std::find(d.uffd.begin(), d.uffd.end(), "missing") == d.uffd.end())
+		ctx.fail(jsonPathMember(p, "dst"),
+			 fmt::format("UFFDIO_COPY needs the destination registered with userfaultfd: "
+				     "VMA \"{}\" needs \"missing\" in its \"uffd\" list",
+				     d.name));
+}
+/* end khugepaged */
+
 /* gup */
 /* munmap: the model unmaps whole VMAs only (no split_vma()). */
 void checkMunmap(const LoadContext &ctx, const std::string &p, const OpSpec &op, const Scenario &s)
@@ -287,6 +315,12 @@ OpSpec loadOp(const LoadContext &ctx, const Json &e, const std::string &p, const
 	if (op.op == "mremap")
 		checkMremap(ctx, p, op, s);
 	/* end mremap */
+	/* khugepaged */
+	if (op.op == "retract_page_tables")
+		checkRetract(ctx, p, op, s);
+	if (op.op == "uffdio_copy")
+		checkUffdioCopy(ctx, p, op, s);
+	/* end khugepaged */
 	return op;
 }
 

@@ -29,6 +29,7 @@ struct VmaSpec {
 	std::string anonVma;		/* may be empty: no anon_vma yet */
 	std::vector<std::string> uffd;	/* "missing", "wp", "minor" */
 	bool writable = true;		/* VM_WRITE */
+	std::string file{};		/* MAP_PRIVATE of this file (state.files); empty: anon */
 	std::uint64_t end() const { return start + pages * kPageSize; }
 };
 
@@ -114,6 +115,7 @@ struct Scenario {
 	std::string description;
 	std::string source;
 	std::vector<AnonVmaSpec> anonVmas;
+	std::vector<std::string> files;	/* shmem files mapped by file VMAs */
 	std::vector<VmaSpec> vmas;
 	std::vector<PageSpec> pages;
 	SwapSpec swap;

@@ -104,6 +104,15 @@ const BadFixture kBadFixtures[] = {
     {"duplicate_key.json", "duplicate key \"pages\" (first at line 6:44)", 6,
      "$.state.vmas[0].pages"},
     {"duplicate_vma_name.json", "duplicate VMA name \"src\"", 7, "$.state.vmas[1].name"},
+    /* khugepaged */
+    {"file_not_listed.json", "file \"T\" is not listed in state.files; files: S", 6,
+     "$.state.vmas[0].file"},
+    {"retract_not_file_vma.json", "retract_page_tables needs an address in a file VMA", 11,
+     "$.threads[0].ops[0].addr"},
+    {"copy_not_registered.json", "UFFDIO_COPY needs the destination registered with userfaultfd", 11,
+     "$.threads[0].ops[0].dst"},
+    {"duplicate_file.json", "duplicate file name \"S\"", 4, "$.state.files[1]"},
+    /* end khugepaged */
     {"empty_threads.json", "must list at least one thread", 11, "$.threads"},
     {"expect_clean_and_violation.json", "either \"clean\": true or \"violation\", not both", 16,
      "$.expect"},
@@ -618,3 +627,32 @@ TEST_CASE("loader: survives truncated and mutated input", "[loader][fuzz]")
 		checkRobust(text, lines + static_cast<std::size_t>(edits));
 	}
 }
+
+/* khugepaged */
+TEST_CASE("loader: files, file VMAs, uffd modes and the khugepaged ops", "[loader]")
+{
+	const Scenario s = ok(loadScenarioText(R"({
+  "name": "c1",
+  "state": {
+    "files": ["S"],
+    "vmas": [{"name": "V", "start": "0x200000", "pages": 512, "file": "S", "uffd": ["missing", "wp"]},
+             {"name": "a", "start": "0x600000", "pages": 1}]
+  },
+  "threads": [
+    {"name": "k", "ops": [{"op": "retract_page_tables", "addr": "0x200000"}]},
+    {"name": "u", "ops": [{"op": "uffdio_copy", "dst": "0x201000", "value": 7}]}
+  ],
+  "expect": {"clean": true}
+})",
+						  "c1.json"));
+	REQUIRE(s.files == std::vector<std::string>{"S"});
+	REQUIRE(s.vmas.size() == 2);
+	CHECK(s.vmas[0].file == "S");
+	CHECK(s.vmas[0].anonVma.empty());
+	CHECK(s.vmas[0].uffd == std::vector<std::string>{"missing", "wp"});
+	CHECK(s.vmas[1].file.empty());
+	CHECK(s.threads[0].ops[0].arg("addr")->number == 0x200000);
+	CHECK(s.threads[1].ops[0].arg("dst")->number == 0x201000);
+	CHECK(s.threads[1].ops[0].arg("value")->number == 7);
+}
+/* end khugepaged */

@@ -532,6 +532,14 @@ FaultRet doUserAddrFault(Kernel &k, std::uint64_t addr, bool write)
 		releaseFaultLock(k, f, "bad_area_access_error: vma_end_read() / mmap_read_unlock()");
 		return FaultRet::Sigsegv;
 	}
+	/* khugepaged: a fault on a file VMA (MAP_PRIVATE shmem) goes to
+	 * do_fault() -> do_read_fault()/do_cow_fault(), shmem_fault(): not
+	 * modelled, refused like the other paths the model does not build */
+	if (w.vmas[f.vma].file != kNone) {
+		releaseFaultLock(k, f, "do_user_addr_fault: file VMA: do_fault() is not modelled");
+		return FaultRet::Oom;
+	}
+	/* end khugepaged */
 	FaultRet ret = handleMmFault(k, f);
 	if (ret != FaultRet::Retry)
 		releaseFaultLock(k, f, "do_user_addr_fault: vma_end_read() / mmap_read_unlock()");

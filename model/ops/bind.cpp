@@ -183,6 +183,30 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 		};
 	}
 	/* end mremap */
+	/* khugepaged */
+	if (op.op == "retract_page_tables") {
+		std::uint64_t addr = need(op, "addr").number;
+		VmaIdx v = w.findVma(addr);
+		if (v == kNone || w.vmas[v].file == kNone)
+			throw std::invalid_argument("retract_page_tables: addr is not in a file VMA");
+		FileIdx file = w.vmas[v].file;
+		/* linear_page_index() rounded down to HPAGE_PMD_NR (collapse_file's start) */
+		std::uint64_t pgoff = w.vmas[v].pageIndex(addr) & ~(kPmdSize / kPageSize - 1);
+		return [=](Kernel &k) {
+			long r = retractPageTables(k, file, pgoff);
+			k.world().results.push_back({k.self(), "retract_page_tables", r});
+		};
+	}
+	if (op.op == "uffdio_copy") {
+		std::uint64_t dst = need(op, "dst").number;
+		const scenarios::OpArg *val = op.arg("value");
+		std::uint64_t value = val ? val->number : w.nextWriteValue++;
+		return [=](Kernel &k) {
+			long r = uffdioCopy(k, dst, value);
+			k.world().results.push_back({k.self(), "uffdio_copy", r});
+		};
+	}
+	/* end khugepaged */
 	throw std::invalid_argument("unknown op " + op.op);
 }
 

@@ -65,6 +65,12 @@ struct MremapArgs {
 };
 long mremap(Kernel &k, const MremapArgs &args);
 /* end mremap */
+/* khugepaged */
+/* retract_page_tables(mapping, pgoff) (khugepaged.cpp): tables retracted */
+long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff);
+/* UFFDIO_COPY of one page (uffdio_copy.cpp): 4096 or -errno */
+long uffdioCopy(Kernel &k, std::uint64_t dst, std::uint64_t value);
+/* end khugepaged */
 
 /* swapfile */
 /* swapfile.cpp: folio_free_swap() of a locked folio; free_swap_and_cache_nr()
