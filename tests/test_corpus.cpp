@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "cli/runner.hpp"
+#include "model/registry.hpp"
 #include "scenarios/scenario.hpp"
 
 using namespace mmrace;
@@ -224,6 +225,47 @@ TEST_CASE("corpus: dpor, dpor on 2 workers, optimal and sleep sets give the same
 		if (a.result.stats.exhausted)
 			CHECK(a.result.stats.complete == c.result.stats.complete);
 	}
+}
+
+/*
+ * Every guard earns its place: some library scenario switches it off (with
+ * whatever else it needs off) and finds a harmful violation (its expectation,
+ * checked above), and the same scenario with only that guard back on is
+ * clean. A guard nothing can witness would be a protective step the model
+ * never needs, or a race the library does not show.
+ */
+TEST_CASE("corpus: every guard has a witness pair", "[corpus][witness]")
+{
+	std::vector<std::pair<fs::path, scenarios::Scenario>> witnesses;
+	for (const auto &file : library()) {
+		auto sc = load(file);
+		if (!sc.guardsOff.empty() && sc.expect.kind == scenarios::ExpectSpec::Kind::Violation &&
+		    sc.expect.severity != "benign")
+			witnesses.emplace_back(file, std::move(sc));
+	}
+	int guards = 0;
+	for (const model::GuardInfo &g : model::allGuards()) {
+		INFO("guard " << g.name);
+		auto it = std::find_if(witnesses.begin(), witnesses.end(), [&](const auto &w) {
+			const auto &off = w.second.guardsOff;
+			return std::find(off.begin(), off.end(), g.name) != off.end();
+		});
+		REQUIRE(it != witnesses.end());
+		const scenarios::Scenario &sc = it->second;
+		INFO("witness " << it->first.filename().string());
+		cli::RunOptions on;
+		on.preset = sc.preset.empty() ? "mainline" : sc.preset;
+		std::vector<std::string> off;
+		for (const std::string &o : sc.guardsOff)
+			if (o != g.name)
+				off.push_back(o);
+		on.guardsOff = off;
+		auto run = cli::runScenario(sc, on);
+		CHECK(run.result.stats.exhausted);
+		CHECK_FALSE(run.result.harmful.has_value());
+		++guards;
+	}
+	CHECK(guards == static_cast<int>(model::allGuards().size()));
 }
 
 /*
