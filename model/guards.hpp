@@ -61,6 +61,9 @@ enum class Guard : std::uint8_t {
 	RelocateAnonPteUndoRelocatesPinned,
 	RelocateAnonFoliosHoldFolioLocks,
 	/* end mremap */
+	/* mremap-shapes */
+	CopyVmaNeedRmapLocks,
+	/* end mremap-shapes */
 	Count,
 };
 

@@ -304,6 +304,15 @@ const std::vector<GuardInfo> &allGuards()
 		 "posted v1 (and the reviewers' fixes) unlock each folio at once and the undo locks it "
 		 "again (seed-a1p-undo-vs-migrate-deadlock)"},
 		/* end mremap */
+		/* mremap-shapes */
+		{"copy_vma.need_rmap_locks", "copy_vma() (mm/vma.c) / move_ptes()",
+		 "when vma_merge_new_range() merges the destination into a neighbour, "
+		 "*need_rmap_locks = (new_vma->vm_pgoff <= vma->vm_pgoff) and move_ptes() then "
+		 "holds the rmap locks (anon_vma write): the merged VMA comes first in the anon_vma "
+		 "interval tree, so an rmap walk could visit it before the PTEs arrive and the old "
+		 "VMA after they left (Michel Lespinasse, 'mm: avoid taking rmap locks in "
+		 "move_ptes()', 2012). Off: need_rmap_locks stays false after a merge"},
+		/* end mremap-shapes */
 	};
 	return guards;
 }

@@ -102,7 +102,7 @@ namespace mmrace::model
 namespace
 {
 
-constexpr long kEINVAL = -22, kENOMEM = -12, kEAGAIN = -11;
+constexpr long kEINVAL = -22, kENOMEM = -12, kEAGAIN = -11, kEFAULT = -14;
 
 /* struct vma_remap_struct */
 struct VmaRemap {
@@ -335,13 +335,47 @@ out:
 	return pmc.lenIn + oldAddr - oldEnd; /* how much done */
 }
 
-/* copy_vma(): the new VMA, linked and write-locked, in the same anon_vmas */
-VmaIdx copyVma(Kernel &k, VmaIdx v, std::uint64_t addr, std::uint64_t len, std::uint64_t pgoff,
+/*
+ * copy_vma(): the VMA the data goes to, linked and write-locked, in the same
+ * anon_vmas: a neighbour vma_merge_new_range() expanded over the range, or a
+ * new VMA. *vmap becomes the merged VMA if the source merged into it.
+ */
+VmaIdx copyVma(Kernel &k, VmaIdx &vmap, std::uint64_t addr, std::uint64_t len, std::uint64_t pgoff,
 	       bool &needRmapLocks, bool relocateAnon)
 {
 	World &w = k.world();
-	/* vma_merge_new_range(): not modelled; a new VMA is always made (so
-	 * *relocate_anon stays set), with a fresh mapping's pgoff */
+	const VmaIdx v = vmap;
+	const std::uint64_t vmaStart = w.vmas[v].start;
+	/* "If anonymous vma has not yet been faulted, update new pgoff to
+	 * match new location, to increase its chance of merging." */
+	bool faultedInAnonVma = true;
+	if (w.vmas[v].anonVma == kNone) {
+		pgoff = addr / kPageSize;
+		faultedInAnonVma = false;
+	}
+	/* vma_merge_new_range(): MREMAP_RELOCATE_ANON's copy is never merged
+	 * in the model (so *relocate_anon stays set) */
+	if (!relocateAnon) {
+		VmaIdx m = vmaMergeNewRange(k, w.vmas[v], addr, addr + len, pgoff);
+		if (m != kNone) {
+			/* "Source vma may have been merged into new_vma" */
+			if (vmaStart >= w.vmas[m].start && vmaStart < w.vmas[m].end) {
+				if (faultedInAnonVma)
+					k.warn("copy_vma", "VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma)");
+				vmap = m;
+			}
+			/* *need_rmap_locks = (new_vma->vm_pgoff <= vma->vm_pgoff): the
+			 * merged VMA comes first in the anon_vma interval tree, so
+			 * an rmap walk may visit it before the PTEs arrive and the
+			 * old VMA after they left: move_ptes() must hold the rmap
+			 * locks. [guard copy_vma.need_rmap_locks] */
+			needRmapLocks = k.guard(Guard::CopyVmaNeedRmapLocks) &&
+					w.vmas[m].pgoff <= w.vmas[vmap].pgoff;
+			return m;
+		}
+	}
+	/* a new VMA (so *relocate_anon stays set), with a fresh mapping's
+	 * pgoff for MREMAP_RELOCATE_ANON */
 	if (relocateAnon)
 		pgoff = addr / kPageSize;
 	VmaIdx n = w.newVma(w.vmas[v].name + "'"); /* vm_area_dup() */
@@ -369,7 +403,7 @@ VmaIdx copyVma(Kernel &k, VmaIdx v, std::uint64_t addr, std::uint64_t len, std::
 	/* vma_start_write() holds no lock in lockdep's sense (the VMA stays
 	 * write-locked by mm_lock_seq until mmap_write_unlock()); the model
 	 * holds the lock, nested under the old VMA's */
-	k.lock(*w.vmas[n].lock, "vma_link: vma_start_write(new_vma)", 1);
+	vmaStartWrite(k, n, "vma_link: vma_start_write(new_vma)");
 	k.linkVma(n, "vma_link: vma_iter_store_new()");
 	if (relocateAnon) {
 		/* __anon_vma_prepare(): anon_vma_alloc() (nobody else can see it
@@ -732,6 +766,7 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 		pmc.allocFails = vrm.allocFails;
 		newVma = copyVma(k, vrm.vma, vrm.newAddr, vrm.newLen, newPgoff, pmc.needRmapLocks,
 				 relocateAnon);
+		pmc.old = vrm.vma; /* copy_vma() may merge the source (unfaulted) */
 		pmc.newVma = newVma;
 		if (!relocateAnon)
 			break;
@@ -789,6 +824,8 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 		movePageTables(k, back);
 		/* the new VMA is unmapped instead of the old one */
 		vrm.vma = newVma;
+		vrm.oldLen = vrm.newLen;
+		vrm.addr = vrm.newAddr;
 		newVmaOut = kNone;
 		return err;
 	}
@@ -803,11 +840,129 @@ void recordStart(World &w, TaskId self, const VmaRemap &vrm, RemapRecord &rec)
 	rec.task = self;
 	rec.oldAddr = vrm.addr;
 	rec.len = vrm.oldLen;
+	rec.newLen = vrm.newLen;
 	rec.newAddr = vrm.newAddr;
 	for (std::uint64_t a = vrm.addr; a < vrm.addr + vrm.oldLen; a += kPageSize) {
 		PteRef r = w.pteFor(a);
 		rec.hadEntry.push_back(r.table != kNone && !w.pte(r).none());
 	}
+}
+
+/* resize_is_valid() */
+long resizeIsValid(const World &w, const VmaRemap &vrm)
+{
+	/* "attempted to duplicate a private mapping with mremap" */
+	if (!vrm.oldLen)
+		return kEINVAL;
+	/* "We can't remap across vm area boundaries" */
+	if (vrm.oldLen > w.vmas[vrm.vma].end - vrm.addr)
+		return kEFAULT;
+	/* VM_DONTEXPAND/VM_PFNMAP, mlock and may_expand_vm() limits: never */
+	return 0;
+}
+
+/*
+ * get_unmapped_area(NULL, 0, new_len, pgoff, 0) for the model's mm: the
+ * first PMD boundary 2 MiB past the highest VMA (a bottom-up search with
+ * a free PMD in between, so no merge happens by accident; deterministic).
+ */
+std::uint64_t getUnmappedArea(const World &w)
+{
+	std::uint64_t top = 0;
+	for (const Vma &v : w.vmas)
+		if (!v.detached)
+			top = std::max(top, v.end);
+	return ((top + kPmdSize - 1) & ~(kPmdSize - 1)) + kPmdSize;
+}
+
+/* move_vma(): the new address or -errno */
+long moveVma(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
+{
+	World &w = k.world();
+	rec.newAddr = vrm.newAddr;
+	w.opRanges[k.self()].ranges.push_back({vrm.newAddr, vrm.newAddr + vrm.newLen});
+	/* prep_move_vma(), vrm_charge(): map_count, KSM, accounting: nothing */
+	/* "We don't want racing faults." */
+	vmaStartWrite(k, vrm.vma, "move_vma: vma_start_write(vma)");
+	VmaIdx newVma = kNone;
+	long err = copyVmaAndData(k, vrm, newVma, rec);
+	/* "if (err && !new_vma) return err;" */
+	if (err && newVma == kNone && vrm.vma == kNone)
+		return err;
+	/* unmap_source_vma() -> do_vmi_munmap(addr, old_len): the old range,
+	 * splitting the VMA if only part of it moved (or the new range after
+	 * an error) */
+	if (vrm.vma != kNone)
+		doVmiMunmap(k, vrm.addr, vrm.addr + vrm.oldLen);
+	return err ? err : static_cast<long>(vrm.newAddr);
+}
+
+/* shrink_vma(): do_vmi_munmap() of the tail; mremap_at()'s drop_lock
+ * (mmap_write_downgrade) is not modelled */
+void shrinkVma(Kernel &k, VmaRemap &vrm)
+{
+	doVmiMunmap(k, vrm.addr + vrm.newLen, vrm.addr + vrm.oldLen);
+	/* vrm->vma = vma_lookup(mm, vrm->addr) */
+	vrm.vma = k.world().findVma(vrm.addr);
+}
+
+/* mremap_to(): MREMAP_FIXED */
+long mremapTo(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
+{
+	World &w = k.world();
+	/* vrm_overlaps() */
+	if (vrm.addr < vrm.newAddr + vrm.newLen && vrm.newAddr < vrm.addr + vrm.oldLen)
+		return kEINVAL;
+	/* "VMA is moved to dst address, and munmap dst first." */
+	w.opRanges[k.self()].ranges.push_back({vrm.newAddr, vrm.newAddr + vrm.newLen});
+	doVmiMunmap(k, vrm.newAddr, vrm.newAddr + vrm.newLen);
+	/* "If we remap a portion of a VMA elsewhere in the same VMA, this can
+	 * invalidate the old VMA and iterator. Reset." */
+	vrm.vma = w.findVma(vrm.addr);
+	if (vrm.newLen < vrm.oldLen) {
+		shrinkVma(k, vrm);
+		/* "Set up for the move now shrink has been executed." */
+		vrm.oldLen = vrm.newLen;
+	}
+	if (long err = resizeIsValid(w, vrm))
+		return err;
+	/* vrm_set_new_addr(): MAP_FIXED, new_addr as it is */
+	return moveVma(k, vrm, rec);
+}
+
+/* mremap_at(): no MREMAP_FIXED */
+long mremapAt(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
+{
+	World &w = k.world();
+	rec.newAddr = vrm.addr;
+	/* MREMAP_NO_RESIZE */
+	if (vrm.newLen == vrm.oldLen)
+		return static_cast<long>(vrm.addr);
+	/* MREMAP_SHRINK: "Can always be done in-place." */
+	if (vrm.newLen < vrm.oldLen) {
+		shrinkVma(k, vrm);
+		return static_cast<long>(vrm.addr);
+	}
+	/* MREMAP_EXPAND: expand_vma() */
+	if (long err = resizeIsValid(w, vrm))
+		return err;
+	const std::uint64_t delta = vrm.newLen - vrm.oldLen;
+	const Vma &vma = w.vmas[vrm.vma];
+	/* vrm_can_expand_in_place(): [addr, addr + old_len) ends the VMA and
+	 * vma_expandable(): no VMA in [vm_end, vm_end + delta) */
+	if (vma.end - vrm.addr == vrm.oldLen && !vmaIntersects(w, vma.end, vma.end + delta)) {
+		/* expand_vma_in_place() -> vma_merge_extend(): merge the range
+		 * [vm_end, vm_end + delta) into the VMA (and maybe next) */
+		vmaMergeNewRange(k, vma, vma.end, vma.end + delta,
+				 vma.pgoff + (vma.end - vma.start) / kPageSize);
+		return static_cast<long>(vrm.addr);
+	}
+	/* "We're not allowed to move the VMA, so error out." */
+	if (!vrm.mayMove)
+		return kENOMEM;
+	/* vrm_set_new_addr() */
+	vrm.newAddr = getUnmappedArea(w);
+	return moveVma(k, vrm, rec);
 }
 
 } // namespace
@@ -825,59 +980,45 @@ long mremap(Kernel &k, const MremapArgs &args)
 	vrm.relocateAnon = args.relocateAnon;
 	vrm.mustRelocateAnon = args.mustRelocateAnon;
 	vrm.allocFails = args.pgtableAllocFails;
-	/* check_mremap_params(): MREMAP_FIXED needs MREMAP_MAYMOVE */
-	if (vrm.fixed && !vrm.mayMove)
+	/* check_mremap_params() */
+	if (vrm.addr % kPageSize || !vrm.newLen)
+		return kEINVAL;
+	/* MREMAP_FIXED needs MREMAP_MAYMOVE and a page-aligned new_addr */
+	if (vrm.fixed && (!vrm.mayMove || vrm.newAddr % kPageSize))
 		return kEINVAL;
 	/* "We can't relocate without allowing a move." */
 	if ((vrm.relocateAnon || vrm.mustRelocateAnon) && !vrm.mayMove)
 		return kEINVAL;
-	if (vrm.oldLen != vrm.newLen)
-		return kEINVAL; /* not modelled (the loader refuses them) */
+	vrm.oldLen = (vrm.oldLen + kPageSize - 1) & ~(kPageSize - 1);
+	vrm.newLen = (vrm.newLen + kPageSize - 1) & ~(kPageSize - 1);
 	k.lock(*w.mmapLock, "do_mremap: mmap_write_lock_killable()");
-	/* vrm->vma = vma_lookup(mm, addr): a whole VMA (the loader checks) */
+	/* vrm->vma = vma_lookup(mm, addr) */
 	vrm.vma = w.findVma(vrm.addr);
+	const TaskId self = k.self();
+	RemapRecord rec;
+	recordStart(w, self, vrm, rec);
+	OpRanges &ranges = w.opRanges[self];
+	ranges.op = "mremap";
+	ranges.ranges = {{vrm.addr, vrm.addr + vrm.oldLen}};
 	long result;
-	if (vrm.vma == kNone) {
-		result = -14; /* -EFAULT */
-	} else if (!vrm.fixed) {
-		/* MREMAP_NO_RESIZE without a new address: nothing to do */
-		result = static_cast<long>(vrm.addr);
-	} else if (vrm.addr < vrm.newAddr + vrm.newLen && vrm.newAddr < vrm.addr + vrm.oldLen) {
-		result = kEINVAL; /* vrm_overlaps() */
-	} else {
-		TaskId self = k.self();
-		RemapRecord rec;
-		recordStart(w, self, vrm, rec);
-		OpRanges &ranges = w.opRanges[self];
-		ranges.op = "mremap";
-		ranges.ranges = {{vrm.addr, vrm.addr + vrm.oldLen},
-				 {vrm.newAddr, vrm.newAddr + vrm.newLen}};
-		/* move_vma() */
-		const VmaIdx oldVma = vrm.vma;
-		k.lock(*w.vmas[oldVma].lock, "move_vma: vma_start_write(vma)");
-		VmaIdx newVma = kNone;
-		long err = copyVmaAndData(k, vrm, newVma, rec);
-		/* unmap_source_vma(): the old VMA, or the new one after an error
-		 * (none if copy_vma_and_data() failed before or undid it all) */
-		if (vrm.vma != kNone)
-			doVmiMunmapVma(k, vrm.vma);
-		result = err ? err : static_cast<long>(vrm.newAddr);
-		rec.result = result;
-		ranges.op = nullptr;
-		ranges.ranges.clear();
-		w.remaps.push_back(std::move(rec));
-		Event e{};
-		e.kind = Event::Kind::RemapDone;
-		e.task = self;
-		e.record = static_cast<int>(w.remaps.size() - 1);
-		e.label = "mremap: return";
-		w.events.push_back(e);
-		/* mmap_write_unlock(): vma_end_write_all() */
-		k.unlock(*w.vmas[oldVma].lock, "mmap_write_unlock: vma_end_write_all()");
-		VmaIdx other = newVma != kNone ? newVma : vrm.vma == oldVma ? kNone : vrm.vma;
-		if (other != kNone)
-			k.unlock(*w.vmas[other].lock, "mmap_write_unlock: vma_end_write_all()");
-	}
+	if (vrm.vma == kNone)
+		result = kEFAULT;
+	else if (vrm.fixed)
+		result = mremapTo(k, vrm, rec);
+	else
+		result = mremapAt(k, vrm, rec);
+	rec.result = result;
+	ranges.op = nullptr;
+	ranges.ranges.clear();
+	w.remaps.push_back(std::move(rec));
+	Event e{};
+	e.kind = Event::Kind::RemapDone;
+	e.task = self;
+	e.record = static_cast<int>(w.remaps.size() - 1);
+	e.label = "mremap: return";
+	w.events.push_back(e);
+	/* mmap_write_unlock(): vma_end_write_all() */
+	vmaEndWriteAll(k, "mmap_write_unlock: vma_end_write_all()");
 	k.unlock(*w.mmapLock, "do_mremap: mmap_write_unlock()");
 	return result;
 }
