@@ -794,6 +794,7 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 	const std::uint64_t movedLen = movePageTables(k, pmc);
 	rec.moved = true;
 	rec.movedLen = movedLen;
+	rec.needRmapLocks = pmc.needRmapLocks;
 	long err = 0;
 	if (movedLen < vrm.oldLen)
 		err = kENOMEM;
