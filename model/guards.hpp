@@ -63,6 +63,7 @@ enum class Guard : std::uint8_t {
 	/* end mremap */
 	/* mremap-shapes */
 	CopyVmaNeedRmapLocks,
+	CanAlignDownVmaStart,
 	/* end mremap-shapes */
 	Count,
 };

@@ -312,6 +312,12 @@ const std::vector<GuardInfo> &allGuards()
 		 "interval tree, so an rmap walk could visit it before the PTEs arrive and the old "
 		 "VMA after they left (Michel Lespinasse, 'mm: avoid taking rmap locks in "
 		 "move_ptes()', 2012). Off: need_rmap_locks stays false after a merge"},
+		{"can_align_down.vma_start", "can_align_down() (mm/mremap.c)",
+		 "realign down only if the address is the start of its VMA (vma->vm_start == "
+		 "addr_to_align): 'If @addr_to_align of either source or destination is not the "
+		 "beginning of the corresponding VMA, we can't align down or we will destroy part "
+		 "of the current mapping.' A partial move's source starts inside its VMA, so the "
+		 "PMD-level move would carry the rest of that VMA's PTEs along (Seed D1 variant)"},
 		/* end mremap-shapes */
 	};
 	return guards;

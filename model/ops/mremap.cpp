@@ -261,8 +261,11 @@ bool canAlignDown(Kernel &k, const PagetableMoveControl &pmc, VmaIdx v, std::uin
 	const World &w = k.world();
 	const Vma &vma = w.vmas[v];
 	std::uint64_t masked = addrToAlign & ~(kPmdSize - 1);
-	/* Whole-VMA moves: vm_start == addr_to_align always holds here. */
-	if (!pmc.forStack && vma.start != addrToAlign)
+	/* "If @addr_to_align of either source or destination is not the
+	 * beginning of the corresponding VMA, we can't align down or we will
+	 * destroy part of the current mapping." (a partial move's source)
+	 *                               [guard can_align_down.vma_start] */
+	if (!pmc.forStack && vma.start != addrToAlign && k.guard(Guard::CanAlignDownVmaStart))
 		return false;
 	if (pmc.forStack && masked >= vma.start)
 		return true;
@@ -881,7 +884,10 @@ long moveVma(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
 {
 	World &w = k.world();
 	rec.newAddr = vrm.newAddr;
-	w.opRanges[k.self()].ranges.push_back({vrm.newAddr, vrm.newAddr + vrm.newLen});
+	auto &ranges = w.opRanges[k.self()].ranges;
+	const std::pair<std::uint64_t, std::uint64_t> to{vrm.newAddr, vrm.newAddr + vrm.newLen};
+	if (std::find(ranges.begin(), ranges.end(), to) == ranges.end())
+		ranges.push_back(to);
 	/* prep_move_vma(), vrm_charge(): map_count, KSM, accounting: nothing */
 	/* "We don't want racing faults." */
 	vmaStartWrite(k, vrm.vma, "move_vma: vma_start_write(vma)");
