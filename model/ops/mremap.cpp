@@ -1,18 +1,40 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mremap(old, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, new) of one whole anon
- * VMA:
+ * mremap(old, old_len, new_len, flags, new_addr) of (part of) an anon VMA:
  *
- *   do_mremap() -> mremap_to() -> move_vma()                    mm/mremap.c
- *     mmap_write_lock()
- *     vrm_overlaps() -> -EINVAL; no MREMAP_FIXED and old_len == new_len:
- *       nothing to do, return addr (MREMAP_NO_RESIZE)
+ *   do_mremap()                                                  mm/mremap.c
+ *     check_mremap_params(): page-aligned addr, new_len != 0, MREMAP_FIXED
+ *       needs MREMAP_MAYMOVE and a page-aligned new_addr -> -EINVAL
+ *     mmap_write_lock(); vma_lookup(addr) -> -EFAULT
+ *     mremap_at() (no MREMAP_FIXED):
+ *       MREMAP_NO_RESIZE: return addr
+ *       MREMAP_SHRINK: shrink_vma() -> do_vmi_munmap(addr + new_len, delta)
+ *         (vma.cpp: __split_vma() at the edges; drop_lock's
+ *         mmap_write_downgrade() is not modelled); return addr
+ *       MREMAP_EXPAND: expand_vma(): resize_is_valid() (-EINVAL for
+ *         old_len 0, -EFAULT if [addr, addr + old_len) leaves the VMA);
+ *         vrm_can_expand_in_place() (the range ends the VMA, vma_expandable():
+ *         no VMA in [vm_end, vm_end + delta)) -> expand_vma_in_place() ->
+ *         vma_merge_extend() (vma.cpp vmaMergeNewRange(): vma_expand());
+ *         else !MREMAP_MAYMOVE: -ENOMEM; else vrm_set_new_addr()
+ *         (get_unmapped_area(), see below) and move_vma()
+ *     mremap_to() (MREMAP_FIXED):
+ *       vrm_overlaps() -> -EINVAL; do_munmap(new_addr, new_len) (splits what
+ *       is there); vma_lookup(addr) again; MREMAP_SHRINK: shrink_vma() and
+ *       old_len = new_len; resize_is_valid(); move_vma()
+ *   move_vma():
  *     vma_start_write(vma)                 "We don't want racing faults"
  *     copy_vma_and_data()
  *       copy_vma()                                               mm/vma.c
- *         vma_merge_new_range()            not modelled: no merge, so
- *                                          need_rmap_locks = false
- *         vm_area_dup(); pgoff = vm_pgoff + offset into the VMA
+ *         an unfaulted VMA (no anon_vma): pgoff = addr >> PAGE_SHIFT
+ *         vma_merge_new_range() (vma.cpp): a neighbour with the same
+ *           flags and anon_vma and a contiguous pgoff is expanded over the
+ *           destination (vma_expand()); "Source vma may have been merged
+ *           into new_vma" (VM_BUG_ON_VMA(faulted_in_anon_vma)); then
+ *           *need_rmap_locks = (new_vma->vm_pgoff <= vma->vm_pgoff)
+ *                                   [guard copy_vma.need_rmap_locks]
+ *         else vm_area_dup(); pgoff = vm_pgoff + offset into the VMA;
+ *           need_rmap_locks = false
  *         anon_vma_clone(): the new VMA joins the SAME anon_vma trees, in
  *           interval-tree order (after the old VMA: equal pgoff goes right)
  *         vma_link(): vma_start_write(new); vma_iter_store_new()
@@ -53,7 +75,9 @@
  *           error: undo, then unlock A' (before pmc_revert, in the posted
  *           order); else unlock A' (vma_merge_existing_range(): no merge)
  *       move_page_tables(pmc)
- *         try_realign_addr() -> can_realign_addr() -> can_align_down()
+ *         try_realign_addr() -> can_realign_addr() -> can_align_down():
+ *           vma->vm_start == addr_to_align [guard can_align_down.vma_start],
+ *           no VMA in [addr & PMD_MASK, vm_start)
  *                                   [guard try_realign_addr.can_align_down]
  *         per extent (get_extent): get_old_pmd(); alloc_new_pmd() (a
  *           failure breaks the loop)
@@ -75,19 +99,24 @@
  *         itself"              [guard move_page_tables.realign_return_guard]
  *       moved_len < old_len: -ENOMEM; pmc_revert (new -> old,
  *         need_rmap_locks = true), and the NEW VMA is unmapped instead
- *     unmap_source_vma() -> do_vmi_munmap()  (munmap.cpp, same lock held)
- *     mmap_write_unlock(): vma_end_write_all()
+ *       (vrm->addr/old_len become the new range)
+ *     unmap_source_vma() -> do_vmi_munmap(addr, old_len): splits the VMA
+ *       when only part of it moved (vma.cpp, munmap.cpp; same lock held)
+ *     mmap_write_unlock(): vma_end_write_all() (every VMA write-locked)
  *
  * Reduced from mm/mremap.c and mm/vma.c (linux-next @22f79b3b,
- * reference/kernel-mm.md 1a). Reductions: whole VMAs only, old_len ==
- * new_len (no vma_expand/shrink, no split), anon VMAs only, no
+ * reference/kernel-mm.md 1a). Reductions: anon VMAs only, no
  * MREMAP_DONTUNMAP, no hugetlb, THP or PUD-level moves (one PUD, no huge
- * PMDs), no KSM (prep_move_vma), accounting, MMU notifiers or uffd; the
- * PMD lock is the single mm->page_table_lock (old_ptl == new_ptl), so the
- * nested PMD lock is not taken; flush_tlb_batched_pending() is not modelled
- * (reclaim's deferred flush is task-local in the model). A destination
- * overlapping another VMA (MREMAP_FIXED's implicit munmap) is refused by
- * the loader. The page-table allocations can be made to fail by the op's
+ * PMDs), no KSM (prep_move_vma), map_count limits, accounting, mlock,
+ * MMU notifiers or uffd; VM flags are VM_WRITE and the uffd registration
+ * (what merges compare); the PMD lock is the single mm->page_table_lock
+ * (old_ptl == new_ptl), so the nested PMD lock is not taken;
+ * flush_tlb_batched_pending() is not modelled (reclaim's deferred flush is
+ * task-local in the model). get_unmapped_area() without MREMAP_FIXED is the
+ * first PMD boundary 2 MiB above the highest VMA (bottom-up, deterministic,
+ * never adjacent to a VMA). The shrink's mmap_write_downgrade() is not
+ * modelled (the write lock is kept). MREMAP_RELOCATE_ANON's copy_vma()
+ * never merges. The page-table allocations can be made to fail by the op's
  * "pgtable_alloc_fails" parameter (fault injection).
  * Ghost: the op declares its old and new ranges while it runs (range-safety,
  * I-10) and records what it promises for the mremap-result check.
