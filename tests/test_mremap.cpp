@@ -389,3 +389,62 @@ TEST_CASE("mremap FIXED onto part of another VMA unmaps that part first (do_munm
 	CHECK(w.findVma(0x300000) == model::kNone);
 	CHECK(w.vmas.at(w.findVma(0x101000)).anonVma == 1);
 }
+
+TEST_CASE("mremap of the middle page out and back merges with both neighbours (vma_expand "
+	  "removes next)",
+	  "[mremap][sequential]")
+{
+	auto s = threePages({mremapResize(0x101000, 0x1000, 0x1000, true, 0x305000),
+			     mremapResize(0x305000, 0x1000, 0x1000, true, 0x101000),
+			     op("folio_referenced", {text("folio", "F")}),
+			     op("folio_referenced", {text("folio", "G")}),
+			     op("folio_referenced", {text("folio", "H")})});
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	CHECK(r.benign.empty());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(1).value == 0x101000);
+	CHECK(w.results.at(2).value == 1);
+	CHECK(w.results.at(3).value == 1);
+	CHECK(w.results.at(4).value == 1);
+	CHECK(w.remaps.at(1).needRmapLocks);
+	const model::VmaIdx v = w.findVma(0x100000);
+	REQUIRE(v != model::kNone);
+	CHECK(w.findVma(0x101000) == v);
+	CHECK(w.findVma(0x102000) == v);
+	CHECK((w.vmas.at(v).start == 0x100000 && w.vmas.at(v).end == 0x103000));
+	CHECK(w.vmas.at(v).pgoff == 0x100);
+	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{v});
+	CHECK(pteAt(w, 0x101000).mapsFolio(1));
+	CHECK(w.findVma(0x305000) == model::kNone);
+}
+
+TEST_CASE("mremap back below the upper neighbour merges into it (next's vm_start and pgoff move "
+	  "down)",
+	  "[mremap][sequential]")
+{
+	scenarios::Scenario s;
+	s.name = "mremap-merge-next";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"x", 0x100000, 2, "A", {}}};
+	s.pages = {page(0x100000, "F"), page(0x101000, "G")};
+	s.threads = {{"t",
+		      {mremapResize(0x100000, 0x1000, 0x1000, true, 0x305000),
+		       mremapResize(0x305000, 0x1000, 0x1000, true, 0x100000),
+		       op("folio_referenced", {text("folio", "F")})}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(1).value == 0x100000);
+	CHECK(w.results.at(2).value == 1);
+	/* x> (pgoff 0x101) became [0x100000, 0x102000) pgoff 0x100; 0x100 <= the
+	 * source's 0x100: the kernel asks for the rmap locks on equality too */
+	CHECK(w.remaps.at(1).needRmapLocks);
+	const model::VmaIdx v = w.findVma(0x100000);
+	REQUIRE(v != model::kNone);
+	CHECK(w.findVma(0x101000) == v);
+	CHECK(w.vmas.at(v).pgoff == 0x100);
+	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{v});
+}
