@@ -448,3 +448,28 @@ TEST_CASE("mremap back below the upper neighbour merges into it (next's vm_start
 	CHECK(w.vmas.at(v).pgoff == 0x100);
 	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{v});
 }
+
+TEST_CASE("mremap of an unfaulted VMA's tail just past its end: copy_vma() merges the source "
+	  "into itself (pgoff reset), then the old range is split off",
+	  "[mremap][sequential]")
+{
+	scenarios::Scenario s;
+	s.name = "mremap-self-merge";
+	s.vmas = {{"x", 0x100000, 2, "", {}}};
+	s.threads = {{"t", {mremapResize(0x101000, 0x1000, 0x1000, true, 0x102000)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	CHECK(r.benign.empty()); /* no VM_BUG_ON_VMA(faulted_in_anon_vma) */
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x102000);
+	CHECK(w.remaps.at(0).needRmapLocks); /* x.pgoff <= x.pgoff */
+	CHECK(w.findVma(0x101000) == model::kNone);
+	const model::VmaIdx lo = w.findVma(0x100000), hi = w.findVma(0x102000);
+	REQUIRE(lo != model::kNone);
+	REQUIRE(hi != model::kNone);
+	CHECK(lo != hi);
+	CHECK((w.vmas.at(hi).start == 0x102000 && w.vmas.at(hi).end == 0x103000));
+	CHECK(w.vmas.at(hi).pgoff == 0x102);
+	CHECK(w.vmas.at(lo).end == 0x101000);
+}
