@@ -121,6 +121,7 @@ const BadFixture kBadFixtures[] = {
      "$.threads[0].ops[0]"},
     {"mremap_new_addr_without_fixed.json", "\"new_addr\" is only used with \"fixed\"", 12,
      "$.threads[0].ops[0].new_addr"},
+    {"munmap_wraps.json", "munmap range wraps", 9, "$.threads[0].ops[0].len"},
     {"negative_address.json", "must be an address", 9, "$.state.pages[0].at"},
     {"overlapping_vmas.json", "VMA dst [0xff000, 0x101000) overlaps VMA src [0x100000, 0x101000)",
      7, "$.state.vmas[1].start"},
