@@ -912,7 +912,8 @@ void MmProgram::checkRemapResult(Execution &exec, const Event &e, std::uint64_t 
 					       static_cast<long>(rec.movedLen)));
 	/* mremap-shapes: the first min(old_len, new_len) pages are what moves
 	 * (or stays, in place); a shrunk tail is unmapped */
-	const std::uint64_t keep = std::min<std::uint64_t>(rec.hadEntry.size(), rec.newLen / kPageSize);
+	const std::uint64_t keep =
+	    std::min<std::uint64_t>(rec.hadEntry.size(), rec.newLen / kPageSize);
 	if (rec.result >= 0) {
 		if (static_cast<std::uint64_t>(rec.result) != rec.newAddr)
 			problems.push_back(fmt::format("returned {:#x}, not the new address {:#x}",
@@ -937,8 +938,8 @@ void MmProgram::checkRemapResult(Execution &exec, const Event &e, std::uint64_t 
 		}
 		for (std::uint64_t off = 0; off < rec.newLen; off += kPageSize)
 			if (w.findVma(rec.newAddr + off) == kNone) {
-				problems.push_back(
-				    fmt::format("no VMA covers {:#x} of the new range", rec.newAddr + off));
+				problems.push_back(fmt::format(
+				    "no VMA covers {:#x} of the new range", rec.newAddr + off));
 				break;
 			}
 	} else {

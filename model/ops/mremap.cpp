@@ -393,7 +393,8 @@ VmaIdx copyVma(Kernel &k, VmaIdx &vmap, std::uint64_t addr, std::uint64_t len, s
 			/* "Source vma may have been merged into new_vma" */
 			if (vmaStart >= w.vmas[m].start && vmaStart < w.vmas[m].end) {
 				if (faultedInAnonVma)
-					k.warn("copy_vma", "VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma)");
+					k.warn("copy_vma",
+					       "VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma)");
 				vmap = m;
 			}
 			/* *need_rmap_locks = (new_vma->vm_pgoff <= vma->vm_pgoff): the
