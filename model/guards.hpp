@@ -64,6 +64,7 @@ enum class Guard : std::uint8_t {
 	/* mremap-shapes */
 	CopyVmaNeedRmapLocks,
 	CanAlignDownVmaStart,
+	VmaPrepareAnonVmaLock,
 	/* end mremap-shapes */
 	Count,
 };

@@ -326,6 +326,12 @@ const std::vector<GuardInfo> &allGuards()
 		 "beginning of the corresponding VMA, we can't align down or we will destroy part "
 		 "of the current mapping.' A partial move's source starts inside its VMA, so the "
 		 "PMD-level move would carry the rest of that VMA's PTEs along (Seed D1 variant)"},
+		{"vma_prepare.anon_vma_lock", "vma_prepare() / vma_complete() (mm/vma.c)",
+		 "__split_vma() and vma_expand() take the anon_vma root's rwsem for write around "
+		 "anon_vma_interval_tree_pre_update_vma() .. post_update_vma(): the VMA is off the "
+		 "interval tree while its vm_start/vm_end/vm_pgoff change, and an rmap walk (which "
+		 "holds the rwsem for read) must not find it missing. Off: the tree update runs "
+		 "without the lock"},
 		/* end mremap-shapes */
 	};
 	return guards;

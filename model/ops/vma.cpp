@@ -9,6 +9,7 @@
  *     anon_vma_clone(new, vma): the new VMA joins vma's anon_vma trees
  *     vma_start_write(vma); vma_start_write(new)
  *     vma_prepare(): anon_vma_lock_write(); anon_vma_interval_tree_pre_update_vma(vma)
+ *                                   [guard vma_prepare.anon_vma_lock]
  *     vma->vm_start = addr; vma->vm_pgoff += ... (new_below) or vma->vm_end = addr
  *     vma_complete(): vma_iter_store_new(new); anon_vma_interval_tree_post_update_vma(vma);
  *       anon_vma_unlock_write()
@@ -129,9 +130,11 @@ VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow)
 	vmaStartWrite(k, v, "__split_vma: vma_start_write(vma)");
 	vmaStartWrite(k, n, "__split_vma: vma_start_write(new)");
 	const AnonVmaIdx a = vma.anonVma;
-	/* vma_prepare() */
+	/* vma_prepare()                  [guard vma_prepare.anon_vma_lock] */
+	const bool lockTree = k.guard(Guard::VmaPrepareAnonVmaLock);
 	if (a != kNone) {
-		k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
+		if (lockTree)
+			k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
 		treeRemove(k, v, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
 	}
 	if (newBelow)
@@ -143,7 +146,8 @@ VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow)
 	k.linkVma(n, "vma_complete: vma_iter_store_new(new)");
 	if (a != kNone) {
 		treeInsert(k, v, "vma_complete: anon_vma_interval_tree_post_update_vma()");
-		k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
+		if (lockTree)
+			k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
 	}
 	return n;
 }
@@ -215,8 +219,10 @@ VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::ui
 	if (remove != kNone)
 		vmaStartWrite(k, remove, "vma_expand: vma_start_write(next)");
 	const AnonVmaIdx a = w.vmas[middle].anonVma;
+	const bool lockTree = k.guard(Guard::VmaPrepareAnonVmaLock);
 	if (a != kNone) {
-		k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
+		if (lockTree)
+			k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
 		treeRemove(k, middle, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
 	}
 	k.setVmaRange(middle, nStart, nEnd, nPgoff, "vma_expand: vma_set_range()");
@@ -227,7 +233,8 @@ VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::ui
 	}
 	if (a != kNone) {
 		treeInsert(k, middle, "vma_complete: anon_vma_interval_tree_post_update_vma()");
-		k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
+		if (lockTree)
+			k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
 	}
 	return middle;
 }
