@@ -75,11 +75,11 @@ void vmaEndWriteAll(Kernel &k, const char *label);
 VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow);
 /* do_vmi_munmap() of [start, end): splits the VMAs at the edges, unmaps the rest */
 long doVmiMunmap(Kernel &k, std::uint64_t start, std::uint64_t end);
-/* vma_merge_new_range() of [start, end) at pgoff with flags and anon_vma of
- * `like`: the expanded neighbour, or kNone; onlyPrev: vma_merge_extend()'s
- * prev is the VMA itself (the caller makes sure it touches start) */
+/* vma_merge_new_range() of [start, end) at pgoff with the flags and anon_vma
+ * of `like`: the expanded neighbour, or kNone (vma_merge_extend() passes the
+ * VMA's own end, so the VMA itself is prev) */
 VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::uint64_t end,
-			std::uint64_t pgoff, bool onlyPrev = false);
+			std::uint64_t pgoff);
 /* end mremap-shapes */
 
 /* swapfile */

@@ -181,7 +181,7 @@ long doVmiMunmap(Kernel &k, std::uint64_t start, std::uint64_t end)
 }
 
 VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::uint64_t end,
-			std::uint64_t pgoff, bool onlyPrev)
+			std::uint64_t pgoff)
 {
 	World &w = k.world();
 	/* find_vma_prev() / vma_iter_next_rewind(): the neighbours that touch
@@ -204,7 +204,7 @@ VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::ui
 			  w.vmas[prev].pgoff + pages(w.vmas[prev]) == pgoff;
 	/* can_vma_merge_before(): next->vm_pgoff == pgoff + pglen; with both,
 	 * prev and next must be compatible with each other too */
-	const bool right = !onlyPrev && next != kNone && sameFlags(w.vmas[next], like) &&
+	const bool right = next != kNone && sameFlags(w.vmas[next], like) &&
 			   w.vmas[next].anonVma == like.anonVma &&
 			   w.vmas[next].pgoff == pgoff + len;
 	if (!left && !right)
