@@ -897,8 +897,12 @@ void MmProgram::checkRangeSafety(Execution &exec, const Event &e, std::uint64_t 
  * mremap-result: the result is the new address or a negative errno;
  * move_page_tables() never reports more than it was asked to move (a
  * negative count seen as unsigned); on success every page that had an entry
- * in the old range has one at the same offset of the new range, the old
- * range has none and no VMA; on failure the old range keeps its entries.
+ * in the first min(old_len, new_len) of the old range has one at the same
+ * offset of the new range (the same address when resized in place), the
+ * old range has no entry and no VMA where it is no longer mapped (all of it
+ * after a move, the tail after a shrink), and a VMA covers the new range;
+ * on failure the first min(old_len, new_len) of the old range keep their
+ * entries (MREMAP_FIXED shrinks before it can fail).
  * Checked when mremap returns, its mmap write lock still held.
  */
 void MmProgram::checkRemapResult(Execution &exec, const Event &e, std::uint64_t step)
@@ -927,24 +931,42 @@ void MmProgram::checkRemapResult(Execution &exec, const Event &e, std::uint64_t 
 					       "{:#x} ({} as a signed count)",
 					       rec.movedLen, rec.len,
 					       static_cast<long>(rec.movedLen)));
+	/* mremap-shapes: the first min(old_len, new_len) pages are what moves
+	 * (or stays, in place); a shrunk tail is unmapped */
+	const std::uint64_t keep =
+	    std::min<std::uint64_t>(rec.hadEntry.size(), rec.newLen / kPageSize);
 	if (rec.result >= 0) {
 		if (static_cast<std::uint64_t>(rec.result) != rec.newAddr)
 			problems.push_back(fmt::format("returned {:#x}, not the new address {:#x}",
 						       rec.result, rec.newAddr));
-		for (std::size_t i = 0; i < rec.hadEntry.size(); ++i) {
+		for (std::size_t i = 0; i < keep; ++i) {
 			std::uint64_t o = rec.oldAddr + i * kPageSize, n = rec.newAddr + i * kPageSize;
 			if (rec.hadEntry[i] && !entryAt(n))
 				problems.push_back(fmt::format("the page at {:#x} did not arrive at {:#x}",
 							       o, n));
+		}
+		/* what the old range no longer maps: all of it after a move, the
+		 * tail after an in-place shrink */
+		const std::size_t from = rec.newAddr == rec.oldAddr ? keep : 0;
+		for (std::size_t i = from; i < rec.hadEntry.size(); ++i) {
+			std::uint64_t o = rec.oldAddr + i * kPageSize;
 			if (stateAt(o) == 1)
 				problems.push_back(fmt::format("{:#x} is still mapped", o));
+			if (w.findVma(o) != kNone) {
+				problems.push_back(fmt::format("a VMA still covers {:#x}", o));
+				break;
+			}
 		}
-		if (w.findVma(rec.oldAddr) != kNone)
-			problems.push_back(fmt::format("a VMA still covers {:#x}", rec.oldAddr));
+		for (std::uint64_t off = 0; off < rec.newLen; off += kPageSize)
+			if (w.findVma(rec.newAddr + off) == kNone) {
+				problems.push_back(fmt::format(
+				    "no VMA covers {:#x} of the new range", rec.newAddr + off));
+				break;
+			}
 	} else {
 		if (rec.result != -12 && rec.result != -22 && rec.result != -14)
 			problems.push_back(fmt::format("returned {}, not an errno mremap gives", rec.result));
-		for (std::size_t i = 0; i < rec.hadEntry.size(); ++i) {
+		for (std::size_t i = 0; i < keep; ++i) {
 			std::uint64_t o = rec.oldAddr + i * kPageSize;
 			if (rec.hadEntry[i] && !entryAt(o))
 				problems.push_back(fmt::format("failed, but the page at {:#x} is gone", o));

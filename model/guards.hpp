@@ -64,6 +64,11 @@ enum class Guard : std::uint8_t {
 	/* khugepaged */
 	RetractPageTablesAnonVmaRecheck,
 	/* end khugepaged */
+	/* mremap-shapes */
+	CopyVmaNeedRmapLocks,
+	CanAlignDownVmaStart,
+	VmaPrepareAnonVmaLock,
+	/* end mremap-shapes */
 	Count,
 };
 

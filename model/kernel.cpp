@@ -1054,6 +1054,16 @@ void Kernel::detachVma(VmaIdx v, const char *label)
 	world_.vmas[v].detached = true;
 }
 
+void Kernel::setVmaRange(VmaIdx v, std::uint64_t start, std::uint64_t end, std::uint64_t pgoff,
+			 const char *label)
+{
+	point(vmaObject(v), K::Write, label);
+	Vma &vma = world_.vmas[v];
+	vma.start = start;
+	vma.end = end;
+	vma.pgoff = pgoff;
+}
+
 int Kernel::beginWalk(FolioIdx f, AnonVmaIdx a, const char *walker, bool heuristic,
 		      const char *label, FolioIdx migrationOf)
 {

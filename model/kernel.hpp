@@ -235,6 +235,12 @@ public:
 	 * (mremap moved the mapping); the old addresses owe nothing, and GUP
 	 * references taken at `from` now stand for `to`. */
 	void moveMemory(std::uint64_t from, std::uint64_t to, std::uint64_t len, const char *label);
+	/* vma_set_range() / the vm_start, vm_end, vm_pgoff stores of
+	 * __split_vma() and vma_expand(): the caller holds the mmap write lock,
+	 * vma_start_write(v) and, for a VMA with an anon_vma, the root's rwsem
+	 * for write with v off the interval tree (vma_prepare()). */
+	void setVmaRange(VmaIdx v, std::uint64_t start, std::uint64_t end, std::uint64_t pgoff,
+			 const char *label);
 
 	/*
 	 * Ghost: rmap walk bracketing. beginWalk is the walk's first real step,

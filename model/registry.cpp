@@ -73,11 +73,12 @@ const std::vector<OpInfo> &allOps()
 		 "vms_complete_munmap_vmas -> unmap_region: unmap_vmas -> zap_pte_range, "
 		 "free_pgtables -> unlink_anon_vmas, free_pte_range, tlb_finish_mmu -> tlb_flush_mmu "
 		 "(mm/vma.c, mm/memory.c, mm/mmu_gather.c; x86, MMU_GATHER_RCU_TABLE_FREE)",
-		 "unmap one whole VMA: zap its PTEs under the PTL into an mmu_gather, unlink it from "
+		 "unmap a page-aligned range: split the VMAs at its edges (__split_vma), then per VMA "
+		 "zap its PTEs under the PTL into an mmu_gather, unlink it from "
 		 "its anon_vma, clear the PMD if no VMA is left in its range, then flush the TLB, "
-		 "free the tables after an RCU-sched grace period and free the folios",
-		 {{"addr", ParamKind::Address, true, "start of the VMA"},
-		  {"len", ParamKind::Length, true, "the VMA's length (partial unmaps are not modelled)"}}},
+		 "free the tables after an RCU-sched grace period and free the folios. Result: 0",
+		 {{"addr", ParamKind::Address, true, "start of the range"},
+		  {"len", ParamKind::Length, true, "its length (whole VMAs or parts of them)"}}},
 		/* end gup */
 		/* migrate */
 		{"migrate",
@@ -127,20 +128,27 @@ const std::vector<OpInfo> &allOps()
 		 "anon_vma_clone, vma_link) -> move_page_tables (try_realign_addr, can_align_down, "
 		 "alloc_new_pmd, move_pgt_entry -> move_normal_pmd, pte_alloc, move_ptes), pmc_revert "
 		 "on failure, unmap_source_vma -> do_vmi_munmap (mm/mremap.c, mm/vma.c)",
-		 "move one whole anon VMA to new_addr (MREMAP_MAYMOVE|MREMAP_FIXED; old_len == "
-		 "new_len): a new VMA in the same anon_vma, the page tables moved PTE by PTE or a "
-		 "whole PTE table per PMD (after realigning both addresses down to a PMD boundary), "
-		 "then the old VMA unmapped. Without fixed, nothing moves (MREMAP_NO_RESIZE) and the "
-		 "result is old. Result: the new address, or -EINVAL (FIXED without MAYMOVE, "
-		 "overlapping ranges), -ENOMEM (page tables could not be allocated: the move is "
-		 "undone and the new VMA unmapped), -EFAULT (no VMA)",
-		 {{"old", ParamKind::Address, true, "start of the VMA to move"},
-		  {"old_len", ParamKind::Length, true, "the VMA's length (whole VMAs only)"},
-		  {"new_len", ParamKind::Length, true, "must equal old_len (no growing or shrinking)"},
+		 "resize and/or move [old, old + old_len) of an anon VMA (the whole VMA or part of "
+		 "it). Same length without fixed: nothing (MREMAP_NO_RESIZE). Shorter: the tail is "
+		 "unmapped (do_vmi_munmap, splitting the VMA). Longer: the VMA grows in place "
+		 "(vma_merge_extend) if the range ends the VMA and the space after is free, else "
+		 "with maymove it moves to the model's get_unmapped_area() (the first PMD boundary "
+		 "2 MiB above every VMA). fixed: the destination is unmapped first, a shorter range "
+		 "is shrunk first, then moved. A move: copy_vma() merges into a compatible "
+		 "neighbour (need_rmap_locks) or makes a new VMA in the same anon_vma, the page "
+		 "tables move PTE by PTE or a whole PTE table per PMD (after realigning both "
+		 "addresses down to a PMD boundary), then the old range is unmapped (splitting its "
+		 "VMA). Result: the new address (old if in place), or -EINVAL (FIXED without "
+		 "MAYMOVE, overlapping ranges, old_len 0 when growing), -ENOMEM (cannot grow "
+		 "without MAYMOVE; page tables could not be allocated: the move is undone and the "
+		 "new range unmapped), -EFAULT (no VMA at old, or the range crosses its end)",
+		 {{"old", ParamKind::Address, true, "start of the range to remap"},
+		  {"old_len", ParamKind::Length, true, "its length"},
+		  {"new_len", ParamKind::Length, true, "the new length"},
 		  {"maymove", ParamKind::Bool, false, "MREMAP_MAYMOVE"},
 		  {"fixed", ParamKind::Bool, false, "MREMAP_FIXED: move to new_addr"},
 		  {"new_addr", ParamKind::Address, false,
-		   "destination with fixed; the range must be free of VMAs"},
+		   "destination with fixed; whatever is mapped there is unmapped first"},
 		  {"pgtable_alloc_fails", ParamKind::Bool, false,
 		   "fault injection: every page-table allocation of this call fails (pmd_alloc, "
 		   "pte_alloc), as with fail_page_alloc"},
@@ -336,6 +344,27 @@ const std::vector<GuardInfo> &allGuards()
 		 "anon_vma_prepare() and installed an anon PTE since the racy READ_ONCE() check "
 		 "(Seed C1). Off: v1, the table is cleared and freed without looking"},
 		/* end khugepaged */
+		/* mremap-shapes */
+		{"copy_vma.need_rmap_locks", "copy_vma() (mm/vma.c) / move_ptes()",
+		 "when vma_merge_new_range() merges the destination into a neighbour, "
+		 "*need_rmap_locks = (new_vma->vm_pgoff <= vma->vm_pgoff) and move_ptes() then "
+		 "holds the rmap locks (anon_vma write): the merged VMA comes first in the anon_vma "
+		 "interval tree, so an rmap walk could visit it before the PTEs arrive and the old "
+		 "VMA after they left (Michel Lespinasse, 'mm: avoid taking rmap locks in "
+		 "move_ptes()', 2012). Off: need_rmap_locks stays false after a merge"},
+		{"can_align_down.vma_start", "can_align_down() (mm/mremap.c)",
+		 "realign down only if the address is the start of its VMA (vma->vm_start == "
+		 "addr_to_align): 'If @addr_to_align of either source or destination is not the "
+		 "beginning of the corresponding VMA, we can't align down or we will destroy part "
+		 "of the current mapping.' A partial move's source starts inside its VMA, so the "
+		 "PMD-level move would carry the rest of that VMA's PTEs along (Seed D1 variant)"},
+		{"vma_prepare.anon_vma_lock", "vma_prepare() / vma_complete() (mm/vma.c)",
+		 "__split_vma() and vma_expand() take the anon_vma root's rwsem for write around "
+		 "anon_vma_interval_tree_pre_update_vma() .. post_update_vma(): the VMA is off the "
+		 "interval tree while its vm_start/vm_end/vm_pgoff change, and an rmap walk (which "
+		 "holds the rwsem for read) must not find it missing. Off: the tree update runs "
+		 "without the lock"},
+		/* end mremap-shapes */
 	};
 	return guards;
 }

@@ -127,22 +127,45 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 				return true;
 		return false;
 	};
+	auto makeSlots = [&](std::uint64_t start, std::uint64_t end) {
+		for (std::uint64_t b = start & ~(kPmdSize - 1); b < end; b += kPmdSize) {
+			if (pmdFor(b) != kNone)
+				continue;
+			PmdSlot slot;
+			slot.base = b;
+			slot.pudNone = slot.pudNoneAtStart = !regionMapped(b);
+			pmds.push_back(slot);
+		}
+	};
+	auto roundUp = [](std::uint64_t a) { return (a + kPmdSize - 1) & ~(kPmdSize - 1); };
+	/* MREMAP_FIXED destinations; for the others (mremap.cpp's
+	 * get_unmapped_area(): 2 MiB above the highest VMA at the time), a
+	 * window above every address the run can reach: the VMAs, the fixed
+	 * destinations, growth in place, and each placement's gap and size */
+	std::uint64_t top = 0, growth = 0, placed = 0;
+	for (const auto &v : sc.vmas)
+		top = std::max(top, v.end());
 	for (const auto &t : sc.threads)
 		for (const auto &op : t.ops) {
-			const scenarios::OpArg *to = op.arg("new_addr");
-			const scenarios::OpArg *len = op.arg("new_len");
-			if (op.op != "mremap" || !to || !len)
+			if (op.op != "mremap")
 				continue;
-			for (std::uint64_t b = to->number & ~(kPmdSize - 1); b < to->number + len->number;
-			     b += kPmdSize) {
-				if (pmdFor(b) != kNone)
-					continue;
-				PmdSlot slot;
-				slot.base = b;
-				slot.pudNone = slot.pudNoneAtStart = !regionMapped(b);
-				pmds.push_back(slot);
+			const scenarios::OpArg *to = op.arg("new_addr");
+			const scenarios::OpArg *fixed = op.arg("fixed");
+			const scenarios::OpArg *oldLen = op.arg("old_len");
+			const scenarios::OpArg *len = op.arg("new_len");
+			if (!len || !oldLen)
+				continue;
+			if (len->number > oldLen->number)
+				growth += len->number - oldLen->number;
+			if (fixed && fixed->flag && to) {
+				makeSlots(to->number, to->number + len->number);
+				top = std::max(top, to->number + len->number);
+			} else {
+				placed += kPmdSize + roundUp(len->number);
 			}
 		}
+	if (placed)
+		makeSlots(roundUp(top), roundUp(top + growth) + placed + kPmdSize);
 
 	vmas.reserve(vmas.size() + kSpareObjects);
 	/* Folios are allocated while tasks may hold references into the

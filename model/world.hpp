@@ -298,6 +298,8 @@ struct OpRanges {
 struct RemapRecord {
 	TaskId task = kNoTask;
 	std::uint64_t oldAddr = 0, len = 0, newAddr = 0;	/* newAddr: where it moved to */
+	std::uint64_t newLen = 0;	/* mremap-shapes: the requested new length */
+	bool needRmapLocks = false;	/* mremap-shapes: copy_vma()'s *need_rmap_locks */
 	std::vector<bool> hadEntry;	/* per page of the old range, at the start */
 	std::uint64_t movedLen = 0;	/* move_page_tables()'s return (unsigned long) */
 	bool moved = false;		/* move_page_tables() ran */

@@ -187,12 +187,302 @@ TEST_CASE("copy_vma inserts the new VMA in interval-tree order: after equal pgof
 	CHECK(w.vmas.at(2).pgoff == 0x100);
 }
 
+/* mremap-shapes: partial ranges, resizing, merging moves, partial munmap */
+namespace
+{
+
+scenarios::OpSpec mremapResize(std::uint64_t old, std::uint64_t oldLen, std::uint64_t newLen,
+			       bool mayMove, std::uint64_t fixedAt = 0)
+{
+	std::vector<scenarios::OpArg> a = {num("old", old), num("old_len", oldLen),
+					   num("new_len", newLen)};
+	if (mayMove)
+		a.push_back(flag("maymove", true));
+	if (fixedAt) {
+		a.push_back(flag("fixed", true));
+		a.push_back(num("new_addr", fixedAt));
+	}
+	return op("mremap", std::move(a));
+}
+
+scenarios::Scenario threePages(std::vector<scenarios::OpSpec> ops)
+{
+	scenarios::Scenario s;
+	s.name = "mremap-shapes";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"x", 0x100000, 3, "A", {}}};
+	s.pages = {page(0x100000, "F"), page(0x101000, "G"), page(0x102000, "H")};
+	s.threads = {{"t", std::move(ops)}};
+	return s;
+}
+
+} // namespace
+
+TEST_CASE("mremap of the middle of a VMA splits it; the moved page keeps its data and rmap",
+	  "[mremap][sequential]")
+{
+	auto s = threePages({mremapResize(0x101000, 0x1000, 0x1000, true, 0x305000),
+			     op("folio_referenced", {text("folio", "G")}),
+			     op("folio_referenced", {text("folio", "F")}),
+			     op("folio_referenced", {text("folio", "H")})});
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	REQUIRE(r.stats.complete == 1);
+	CHECK_FALSE(r.harmful.has_value());
+	CHECK(r.benign.empty());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x305000);
+	CHECK(w.results.at(1).value == 1);
+	CHECK(w.results.at(2).value == 1);
+	CHECK(w.results.at(3).value == 1);
+	/* x' is the copy; unmap_source_vma() split x into x< and x>, then
+	 * unmapped x = [0x101000, 0x102000) */
+	REQUIRE(w.vmas.size() == 4);
+	const model::Vma &moved = w.vmas.at(1), &lo = w.vmas.at(2), &hi = w.vmas.at(3);
+	CHECK(w.vmas.at(0).detached);
+	CHECK((moved.start == 0x305000 && moved.end == 0x306000 && moved.pgoff == 0x101));
+	CHECK((lo.start == 0x100000 && lo.end == 0x101000 && lo.pgoff == 0x100));
+	CHECK((hi.start == 0x102000 && hi.end == 0x103000 && hi.pgoff == 0x102));
+	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{2, 1, 3});
+	CHECK(pteAt(w, 0x305000).mapsFolio(1));
+	CHECK(pteAt(w, 0x100000).mapsFolio(0));
+	CHECK(pteAt(w, 0x102000).mapsFolio(2));
+	CHECK(noneAt(w, 0x101000));
+	CHECK(w.findVma(0x101000) == model::kNone);
+	CHECK(w.memory.at(0x305000) == w.folios.at(1).content);
+	CHECK_FALSE(w.tables.at(0).freed); /* x< and x> still use it */
+	CHECK_FALSE(w.remaps.at(0).needRmapLocks);
+}
+
+TEST_CASE("munmap of part of a VMA splits it and unmaps only the range", "[mremap][sequential]")
+{
+	auto s = threePages({op("munmap", {num("addr", 0x101000), num("len", 0x1000)}),
+			     op("munmap", {num("addr", 0x100000), num("len", 0x1000)}),
+			     op("folio_referenced", {text("folio", "H")})});
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0);
+	CHECK(w.results.at(1).value == 0);
+	CHECK(w.results.at(2).value == 1);
+	CHECK(noneAt(w, 0x100000));
+	CHECK(noneAt(w, 0x101000));
+	CHECK(pteAt(w, 0x102000).mapsFolio(2));
+	CHECK(w.folios.at(0).freed);
+	CHECK(w.folios.at(1).freed);
+	const model::VmaIdx v = w.findVma(0x102000);
+	REQUIRE(v != model::kNone);
+	CHECK((w.vmas.at(v).start == 0x102000 && w.vmas.at(v).pgoff == 0x102));
+	CHECK(w.findVma(0x100000) == model::kNone);
+	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{v});
+	CHECK(w.memory.count(0x101000) == 0);
+	CHECK(w.memory.at(0x102000) == w.folios.at(2).content);
+}
+
+TEST_CASE("mremap shrink unmaps the tail in place", "[mremap][sequential]")
+{
+	auto s = threePages({mremapResize(0x100000, 0x3000, 0x1000, false)});
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x100000);
+	const model::VmaIdx v = w.findVma(0x100000);
+	REQUIRE(v != model::kNone);
+	CHECK(w.vmas.at(v).end == 0x101000);
+	CHECK(w.findVma(0x101000) == model::kNone);
+	CHECK(pteAt(w, 0x100000).mapsFolio(0));
+	CHECK(noneAt(w, 0x101000));
+	CHECK(noneAt(w, 0x102000));
+	CHECK(w.folios.at(1).freed);
+	CHECK(w.folios.at(2).freed);
+}
+
+TEST_CASE("mremap grows in place when the space after is free; else moves with MAYMOVE",
+	  "[mremap][sequential]")
+{
+	scenarios::Scenario s;
+	s.name = "mremap-grow";
+	s.anonVmas = {{"A", "A"}, {"B", "B"}};
+	s.vmas = {{"x", 0x100000, 1, "A", {}}, {"y", 0x103000, 1, "B", {}}};
+	s.pages = {page(0x100000, "F"), page(0x103000, "Y")};
+	s.threads = {{"t",
+		      {mremapResize(0x100000, 0x1000, 0x3000, false),
+		       op("access", {num("addr", 0x102000), flag("write", true)}),
+		       mremapResize(0x100000, 0x3000, 0x4000, false),
+		       mremapResize(0x100000, 0x3000, 0x4000, true),
+		       op("folio_referenced", {text("folio", "F")})}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	/* in place: vma_merge_extend() expands x to [0x100000, 0x103000) */
+	CHECK(w.results.at(0).value == 0x100000);
+	CHECK(w.results.at(1).value == 0); /* the grown part faults in */
+	/* y is in the way: no MAYMOVE -ENOMEM, with it a move to a free area */
+	CHECK(w.results.at(2).value == -12);
+	const std::uint64_t to = 0x400000; /* the model's get_unmapped_area() */
+	CHECK(w.results.at(3).value == static_cast<long>(to));
+	CHECK(w.results.at(4).value == 1);
+	const model::VmaIdx v = w.findVma(to);
+	REQUIRE(v != model::kNone);
+	CHECK((w.vmas.at(v).start == to && w.vmas.at(v).end == to + 0x4000));
+	CHECK(w.vmas.at(v).pgoff == 0x100);
+	CHECK(w.findVma(0x100000) == model::kNone);
+	CHECK(pteAt(w, to).mapsFolio(0));
+	CHECK(pteAt(w, to + 0x2000).present());
+	CHECK(noneAt(w, to + 0x3000));
+	CHECK(pteAt(w, 0x103000).mapsFolio(1)); /* y untouched */
+	CHECK(w.memory.at(to) == w.folios.at(0).content);
+}
+
+TEST_CASE("mremap back next to the lower neighbour merges; need_rmap_locks as copy_vma() sets it",
+	  "[mremap][sequential]")
+{
+	scenarios::Scenario s;
+	s.name = "mremap-merge";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"x", 0x100000, 2, "A", {}}};
+	s.pages = {page(0x101000, "F")};
+	s.threads = {{"t",
+		      {mremapResize(0x101000, 0x1000, 0x1000, true, 0x105000),
+		       mremapResize(0x105000, 0x1000, 0x1000, true, 0x101000),
+		       op("folio_referenced", {text("folio", "F")})}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x105000);
+	CHECK(w.results.at(1).value == 0x101000);
+	CHECK(w.results.at(2).value == 1);
+	CHECK_FALSE(w.remaps.at(0).needRmapLocks); /* a new VMA */
+	/* merged into x< (pgoff 0x100 <= x' pgoff 0x101): rmap locks needed */
+	CHECK(w.remaps.at(1).needRmapLocks);
+	const model::VmaIdx v = w.findVma(0x101000);
+	REQUIRE(v != model::kNone);
+	CHECK(w.findVma(0x100000) == v);
+	CHECK((w.vmas.at(v).start == 0x100000 && w.vmas.at(v).end == 0x102000));
+	CHECK(w.vmas.at(v).pgoff == 0x100);
+	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{v});
+	CHECK(pteAt(w, 0x101000).mapsFolio(0));
+	CHECK(w.memory.at(0x101000) == w.folios.at(0).content);
+}
+
+TEST_CASE("mremap FIXED onto part of another VMA unmaps that part first (do_munmap of the "
+	  "destination)",
+	  "[mremap][sequential]")
+{
+	scenarios::Scenario s = threePages({mremapResize(0x300000, 0x1000, 0x1000, true, 0x101000),
+					    op("folio_referenced", {text("folio", "K")})});
+	s.anonVmas.push_back({"B", "B"});
+	s.vmas.push_back({"y", 0x300000, 1, "B", {}});
+	s.pages.push_back(page(0x300000, "K"));
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x101000);
+	CHECK(w.results.at(1).value == 1);
+	CHECK(pteAt(w, 0x101000).mapsFolio(3));
+	CHECK(w.folios.at(1).freed); /* G was unmapped by the destination's munmap */
+	CHECK(pteAt(w, 0x100000).mapsFolio(0));
+	CHECK(pteAt(w, 0x102000).mapsFolio(2));
+	CHECK(w.findVma(0x300000) == model::kNone);
+	CHECK(w.vmas.at(w.findVma(0x101000)).anonVma == 1);
+}
+
+TEST_CASE("mremap of the middle page out and back merges with both neighbours (vma_expand "
+	  "removes next)",
+	  "[mremap][sequential]")
+{
+	auto s = threePages({mremapResize(0x101000, 0x1000, 0x1000, true, 0x305000),
+			     mremapResize(0x305000, 0x1000, 0x1000, true, 0x101000),
+			     op("folio_referenced", {text("folio", "F")}),
+			     op("folio_referenced", {text("folio", "G")}),
+			     op("folio_referenced", {text("folio", "H")})});
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	CHECK(r.benign.empty());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(1).value == 0x101000);
+	CHECK(w.results.at(2).value == 1);
+	CHECK(w.results.at(3).value == 1);
+	CHECK(w.results.at(4).value == 1);
+	CHECK(w.remaps.at(1).needRmapLocks);
+	const model::VmaIdx v = w.findVma(0x100000);
+	REQUIRE(v != model::kNone);
+	CHECK(w.findVma(0x101000) == v);
+	CHECK(w.findVma(0x102000) == v);
+	CHECK((w.vmas.at(v).start == 0x100000 && w.vmas.at(v).end == 0x103000));
+	CHECK(w.vmas.at(v).pgoff == 0x100);
+	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{v});
+	CHECK(pteAt(w, 0x101000).mapsFolio(1));
+	CHECK(w.findVma(0x305000) == model::kNone);
+}
+
+TEST_CASE("mremap back below the upper neighbour merges into it (next's vm_start and pgoff move "
+	  "down)",
+	  "[mremap][sequential]")
+{
+	scenarios::Scenario s;
+	s.name = "mremap-merge-next";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"x", 0x100000, 2, "A", {}}};
+	s.pages = {page(0x100000, "F"), page(0x101000, "G")};
+	s.threads = {{"t",
+		      {mremapResize(0x100000, 0x1000, 0x1000, true, 0x305000),
+		       mremapResize(0x305000, 0x1000, 0x1000, true, 0x100000),
+		       op("folio_referenced", {text("folio", "F")})}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(1).value == 0x100000);
+	CHECK(w.results.at(2).value == 1);
+	/* x> (pgoff 0x101) became [0x100000, 0x102000) pgoff 0x100; 0x100 <= the
+	 * source's 0x100: the kernel asks for the rmap locks on equality too */
+	CHECK(w.remaps.at(1).needRmapLocks);
+	const model::VmaIdx v = w.findVma(0x100000);
+	REQUIRE(v != model::kNone);
+	CHECK(w.findVma(0x101000) == v);
+	CHECK(w.vmas.at(v).pgoff == 0x100);
+	CHECK(w.anonVmas.at(0).vmas == std::vector<model::VmaIdx>{v});
+}
+
+TEST_CASE("mremap of an unfaulted VMA's tail just past its end: copy_vma() merges the source "
+	  "into itself (pgoff reset), then the old range is split off",
+	  "[mremap][sequential]")
+{
+	scenarios::Scenario s;
+	s.name = "mremap-self-merge";
+	s.vmas = {{"x", 0x100000, 2, "", {}}};
+	s.threads = {{"t", {mremapResize(0x101000, 0x1000, 0x1000, true, 0x102000)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	CHECK(r.benign.empty()); /* no VM_BUG_ON_VMA(faulted_in_anon_vma) */
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x102000);
+	CHECK(w.remaps.at(0).needRmapLocks); /* x.pgoff <= x.pgoff */
+	CHECK(w.findVma(0x101000) == model::kNone);
+	const model::VmaIdx lo = w.findVma(0x100000), hi = w.findVma(0x102000);
+	REQUIRE(lo != model::kNone);
+	REQUIRE(hi != model::kNone);
+	CHECK(lo != hi);
+	CHECK((w.vmas.at(hi).start == 0x102000 && w.vmas.at(hi).end == 0x103000));
+	CHECK(w.vmas.at(hi).pgoff == 0x102);
+	CHECK(w.vmas.at(lo).end == 0x101000);
+}
+
 TEST_CASE("mremap: pmd_alloc() cannot fail where a PMD page already covers the destination",
 	  "[mremap][sequential]")
 {
-	/* The same move as above, but to 0x801000, in the 1 GiB region x is
-	 * in: pud_none() is false, pmd_alloc() returns the slot, and the
-	 * realigned PMD-level move needs no allocation, so it succeeds. */
+	/* The same move as the -ENOMEM test, but to 0x801000, in the 1 GiB
+	 * region x is in: pud_none() is false, pmd_alloc() returns the slot,
+	 * and the realigned PMD-level move needs no allocation, so it
+	 * succeeds despite the injected allocation failure. */
 	scenarios::Scenario s;
 	s.name = "mremap-pud-present";
 	s.anonVmas = {{"A", "A"}};

@@ -1,18 +1,40 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mremap(old, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, new) of one whole anon
- * VMA:
+ * mremap(old, old_len, new_len, flags, new_addr) of (part of) an anon VMA:
  *
- *   do_mremap() -> mremap_to() -> move_vma()                    mm/mremap.c
- *     mmap_write_lock()
- *     vrm_overlaps() -> -EINVAL; no MREMAP_FIXED and old_len == new_len:
- *       nothing to do, return addr (MREMAP_NO_RESIZE)
+ *   do_mremap()                                                  mm/mremap.c
+ *     check_mremap_params(): page-aligned addr, new_len != 0, MREMAP_FIXED
+ *       needs MREMAP_MAYMOVE and a page-aligned new_addr -> -EINVAL
+ *     mmap_write_lock(); vma_lookup(addr) -> -EFAULT
+ *     mremap_at() (no MREMAP_FIXED):
+ *       MREMAP_NO_RESIZE: return addr
+ *       MREMAP_SHRINK: shrink_vma() -> do_vmi_munmap(addr + new_len, delta)
+ *         (vma.cpp: __split_vma() at the edges; drop_lock's
+ *         mmap_write_downgrade() is not modelled); return addr
+ *       MREMAP_EXPAND: expand_vma(): resize_is_valid() (-EINVAL for
+ *         old_len 0, -EFAULT if [addr, addr + old_len) leaves the VMA);
+ *         vrm_can_expand_in_place() (the range ends the VMA, vma_expandable():
+ *         no VMA in [vm_end, vm_end + delta)) -> expand_vma_in_place() ->
+ *         vma_merge_extend() (vma.cpp vmaMergeNewRange(): vma_expand());
+ *         else !MREMAP_MAYMOVE: -ENOMEM; else vrm_set_new_addr()
+ *         (get_unmapped_area(), see below) and move_vma()
+ *     mremap_to() (MREMAP_FIXED):
+ *       vrm_overlaps() -> -EINVAL; do_munmap(new_addr, new_len) (splits what
+ *       is there); vma_lookup(addr) again; MREMAP_SHRINK: shrink_vma() and
+ *       old_len = new_len; resize_is_valid(); move_vma()
+ *   move_vma():
  *     vma_start_write(vma)                 "We don't want racing faults"
  *     copy_vma_and_data()
  *       copy_vma()                                               mm/vma.c
- *         vma_merge_new_range()            not modelled: no merge, so
- *                                          need_rmap_locks = false
- *         vm_area_dup(); pgoff = vm_pgoff + offset into the VMA
+ *         an unfaulted VMA (no anon_vma): pgoff = addr >> PAGE_SHIFT
+ *         vma_merge_new_range() (vma.cpp): a neighbour with the same
+ *           flags and anon_vma and a contiguous pgoff is expanded over the
+ *           destination (vma_expand()); "Source vma may have been merged
+ *           into new_vma" (VM_BUG_ON_VMA(faulted_in_anon_vma)); then
+ *           *need_rmap_locks = (new_vma->vm_pgoff <= vma->vm_pgoff)
+ *                                   [guard copy_vma.need_rmap_locks]
+ *         else vm_area_dup(); pgoff = vm_pgoff + offset into the VMA;
+ *           need_rmap_locks = false
  *         anon_vma_clone(): the new VMA joins the SAME anon_vma trees, in
  *           interval-tree order (after the old VMA: equal pgoff goes right)
  *         vma_link(): vma_start_write(new); vma_iter_store_new()
@@ -53,7 +75,9 @@
  *           error: undo, then unlock A' (before pmc_revert, in the posted
  *           order); else unlock A' (vma_merge_existing_range(): no merge)
  *       move_page_tables(pmc)
- *         try_realign_addr() -> can_realign_addr() -> can_align_down()
+ *         try_realign_addr() -> can_realign_addr() -> can_align_down():
+ *           vma->vm_start == addr_to_align [guard can_align_down.vma_start],
+ *           no VMA in [addr & PMD_MASK, vm_start)
  *                                   [guard try_realign_addr.can_align_down]
  *         per extent (get_extent): get_old_pmd(); alloc_new_pmd() (a
  *           failure breaks the loop)
@@ -75,19 +99,25 @@
  *         itself"              [guard move_page_tables.realign_return_guard]
  *       moved_len < old_len: -ENOMEM; pmc_revert (new -> old,
  *         need_rmap_locks = true), and the NEW VMA is unmapped instead
- *     unmap_source_vma() -> do_vmi_munmap()  (munmap.cpp, same lock held)
- *     mmap_write_unlock(): vma_end_write_all()
+ *       (vrm->addr/old_len become the new range)
+ *     unmap_source_vma() -> do_vmi_munmap(addr, old_len): splits the VMA
+ *       when only part of it moved (vma.cpp, munmap.cpp; same lock held)
+ *     mmap_write_unlock(): vma_end_write_all() (every VMA write-locked)
  *
  * Reduced from mm/mremap.c and mm/vma.c (linux-next @22f79b3b,
- * reference/kernel-mm.md 1a). Reductions: whole VMAs only, old_len ==
- * new_len (no vma_expand/shrink, no split), anon VMAs only, no
+ * reference/kernel-mm.md 1a). Reductions: anon VMAs only, no
  * MREMAP_DONTUNMAP, no hugetlb, THP or PUD-level moves (one PUD, no huge
- * PMDs), no KSM (prep_move_vma), accounting, MMU notifiers or uffd; the
- * PMD lock is the single mm->page_table_lock (old_ptl == new_ptl), so the
- * nested PMD lock is not taken; flush_tlb_batched_pending() is not modelled
- * (reclaim's deferred flush is task-local in the model). A destination
- * overlapping another VMA (MREMAP_FIXED's implicit munmap) is refused by
- * the loader. The page-table allocations can be made to fail by the op's
+ * PMDs), no KSM (prep_move_vma), map_count limits, accounting, mlock,
+ * MMU notifiers or uffd; VM flags are VM_WRITE and the uffd registration
+ * (what merges compare); the PMD lock is the one split PMD ptlock of the
+ * model's single PMD page (old_ptl == new_ptl), so the nested PMD lock is
+ * not taken;
+ * flush_tlb_batched_pending() is not modelled (reclaim's deferred flush is
+ * task-local in the model). get_unmapped_area() without MREMAP_FIXED is the
+ * first PMD boundary 2 MiB above the highest VMA (bottom-up, deterministic,
+ * never adjacent to a VMA). The shrink's mmap_write_downgrade() is not
+ * modelled (the write lock is kept). MREMAP_RELOCATE_ANON's copy_vma()
+ * never merges. The page-table allocations can be made to fail by the op's
  * "pgtable_alloc_fails" parameter (fault injection); pmd_alloc() only
  * allocates, and so only fails, where no PMD page covers the destination
  * yet (pud_none(): another 1 GiB region than every VMA's).
@@ -104,7 +134,7 @@ namespace mmrace::model
 namespace
 {
 
-constexpr long kEINVAL = -22, kENOMEM = -12, kEAGAIN = -11;
+constexpr long kEINVAL = -22, kENOMEM = -12, kEAGAIN = -11, kEFAULT = -14;
 
 /* struct vma_remap_struct */
 struct VmaRemap {
@@ -263,8 +293,11 @@ bool canAlignDown(Kernel &k, const PagetableMoveControl &pmc, VmaIdx v, std::uin
 	const World &w = k.world();
 	const Vma &vma = w.vmas[v];
 	std::uint64_t masked = addrToAlign & ~(kPmdSize - 1);
-	/* Whole-VMA moves: vm_start == addr_to_align always holds here. */
-	if (!pmc.forStack && vma.start != addrToAlign)
+	/* "If @addr_to_align of either source or destination is not the
+	 * beginning of the corresponding VMA, we can't align down or we will
+	 * destroy part of the current mapping." (a partial move's source)
+	 *                               [guard can_align_down.vma_start] */
+	if (!pmc.forStack && vma.start != addrToAlign && k.guard(Guard::CanAlignDownVmaStart))
 		return false;
 	if (pmc.forStack && masked >= vma.start)
 		return true;
@@ -337,13 +370,48 @@ out:
 	return pmc.lenIn + oldAddr - oldEnd; /* how much done */
 }
 
-/* copy_vma(): the new VMA, linked and write-locked, in the same anon_vmas */
-VmaIdx copyVma(Kernel &k, VmaIdx v, std::uint64_t addr, std::uint64_t len, std::uint64_t pgoff,
+/*
+ * copy_vma(): the VMA the data goes to, linked and write-locked, in the same
+ * anon_vmas: a neighbour vma_merge_new_range() expanded over the range, or a
+ * new VMA. *vmap becomes the merged VMA if the source merged into it.
+ */
+VmaIdx copyVma(Kernel &k, VmaIdx &vmap, std::uint64_t addr, std::uint64_t len, std::uint64_t pgoff,
 	       bool &needRmapLocks, bool relocateAnon)
 {
 	World &w = k.world();
-	/* vma_merge_new_range(): not modelled; a new VMA is always made (so
-	 * *relocate_anon stays set), with a fresh mapping's pgoff */
+	const VmaIdx v = vmap;
+	const std::uint64_t vmaStart = w.vmas[v].start;
+	/* "If anonymous vma has not yet been faulted, update new pgoff to
+	 * match new location, to increase its chance of merging." */
+	bool faultedInAnonVma = true;
+	if (w.vmas[v].anonVma == kNone) {
+		pgoff = addr / kPageSize;
+		faultedInAnonVma = false;
+	}
+	/* vma_merge_new_range(): MREMAP_RELOCATE_ANON's copy is never merged
+	 * in the model (so *relocate_anon stays set) */
+	if (!relocateAnon) {
+		VmaIdx m = vmaMergeNewRange(k, w.vmas[v], addr, addr + len, pgoff);
+		if (m != kNone) {
+			/* "Source vma may have been merged into new_vma" */
+			if (vmaStart >= w.vmas[m].start && vmaStart < w.vmas[m].end) {
+				if (faultedInAnonVma)
+					k.warn("copy_vma",
+					       "VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma)");
+				vmap = m;
+			}
+			/* *need_rmap_locks = (new_vma->vm_pgoff <= vma->vm_pgoff): the
+			 * merged VMA comes first in the anon_vma interval tree, so
+			 * an rmap walk may visit it before the PTEs arrive and the
+			 * old VMA after they left: move_ptes() must hold the rmap
+			 * locks. [guard copy_vma.need_rmap_locks] */
+			needRmapLocks = k.guard(Guard::CopyVmaNeedRmapLocks) &&
+					w.vmas[m].pgoff <= w.vmas[vmap].pgoff;
+			return m;
+		}
+	}
+	/* a new VMA (so *relocate_anon stays set), with a fresh mapping's
+	 * pgoff for MREMAP_RELOCATE_ANON */
 	if (relocateAnon)
 		pgoff = addr / kPageSize;
 	VmaIdx n = w.newVma(w.vmas[v].name + "'"); /* vm_area_dup() */
@@ -371,7 +439,7 @@ VmaIdx copyVma(Kernel &k, VmaIdx v, std::uint64_t addr, std::uint64_t len, std::
 	/* vma_start_write() holds no lock in lockdep's sense (the VMA stays
 	 * write-locked by mm_lock_seq until mmap_write_unlock()); the model
 	 * holds the lock, nested under the old VMA's */
-	k.lock(*w.vmas[n].lock, "vma_link: vma_start_write(new_vma)", 1);
+	vmaStartWrite(k, n, "vma_link: vma_start_write(new_vma)");
 	k.linkVma(n, "vma_link: vma_iter_store_new()");
 	if (relocateAnon) {
 		/* __anon_vma_prepare(): anon_vma_alloc() (nobody else can see it
@@ -734,6 +802,7 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 		pmc.allocFails = vrm.allocFails;
 		newVma = copyVma(k, vrm.vma, vrm.newAddr, vrm.newLen, newPgoff, pmc.needRmapLocks,
 				 relocateAnon);
+		pmc.old = vrm.vma; /* copy_vma() may merge the source (unfaulted) */
 		pmc.newVma = newVma;
 		if (!relocateAnon)
 			break;
@@ -761,6 +830,7 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 	const std::uint64_t movedLen = movePageTables(k, pmc);
 	rec.moved = true;
 	rec.movedLen = movedLen;
+	rec.needRmapLocks = pmc.needRmapLocks;
 	long err = 0;
 	if (movedLen < vrm.oldLen)
 		err = kENOMEM;
@@ -791,6 +861,8 @@ long copyVmaAndData(Kernel &k, VmaRemap &vrm, VmaIdx &newVmaOut, RemapRecord &re
 		movePageTables(k, back);
 		/* the new VMA is unmapped instead of the old one */
 		vrm.vma = newVma;
+		vrm.oldLen = vrm.newLen;
+		vrm.addr = vrm.newAddr;
 		newVmaOut = kNone;
 		return err;
 	}
@@ -805,11 +877,132 @@ void recordStart(World &w, TaskId self, const VmaRemap &vrm, RemapRecord &rec)
 	rec.task = self;
 	rec.oldAddr = vrm.addr;
 	rec.len = vrm.oldLen;
+	rec.newLen = vrm.newLen;
 	rec.newAddr = vrm.newAddr;
 	for (std::uint64_t a = vrm.addr; a < vrm.addr + vrm.oldLen; a += kPageSize) {
 		PteRef r = w.pteFor(a);
 		rec.hadEntry.push_back(r.table != kNone && !w.pte(r).none());
 	}
+}
+
+/* resize_is_valid() */
+long resizeIsValid(const World &w, const VmaRemap &vrm)
+{
+	/* "attempted to duplicate a private mapping with mremap" */
+	if (!vrm.oldLen)
+		return kEINVAL;
+	/* "We can't remap across vm area boundaries" */
+	if (vrm.oldLen > w.vmas[vrm.vma].end - vrm.addr)
+		return kEFAULT;
+	/* VM_DONTEXPAND/VM_PFNMAP, mlock and may_expand_vm() limits: never */
+	return 0;
+}
+
+/*
+ * get_unmapped_area(NULL, 0, new_len, pgoff, 0) for the model's mm: the
+ * first PMD boundary 2 MiB past the highest VMA (a bottom-up search with
+ * a free PMD in between, so no merge happens by accident; deterministic).
+ */
+std::uint64_t getUnmappedArea(const World &w)
+{
+	std::uint64_t top = 0;
+	for (const Vma &v : w.vmas)
+		if (!v.detached)
+			top = std::max(top, v.end);
+	return ((top + kPmdSize - 1) & ~(kPmdSize - 1)) + kPmdSize;
+}
+
+/* move_vma(): the new address or -errno */
+long moveVma(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
+{
+	World &w = k.world();
+	rec.newAddr = vrm.newAddr;
+	auto &ranges = w.opRanges[k.self()].ranges;
+	const std::pair<std::uint64_t, std::uint64_t> to{vrm.newAddr, vrm.newAddr + vrm.newLen};
+	if (std::find(ranges.begin(), ranges.end(), to) == ranges.end())
+		ranges.push_back(to);
+	/* prep_move_vma(), vrm_charge(): map_count, KSM, accounting: nothing */
+	/* "We don't want racing faults." */
+	vmaStartWrite(k, vrm.vma, "move_vma: vma_start_write(vma)");
+	VmaIdx newVma = kNone;
+	long err = copyVmaAndData(k, vrm, newVma, rec);
+	/* "if (err && !new_vma) return err;" */
+	if (err && newVma == kNone && vrm.vma == kNone)
+		return err;
+	/* unmap_source_vma() -> do_vmi_munmap(addr, old_len): the old range,
+	 * splitting the VMA if only part of it moved (or the new range after
+	 * an error) */
+	if (vrm.vma != kNone)
+		doVmiMunmap(k, vrm.addr, vrm.addr + vrm.oldLen);
+	return err ? err : static_cast<long>(vrm.newAddr);
+}
+
+/* shrink_vma(): do_vmi_munmap() of the tail; mremap_at()'s drop_lock
+ * (mmap_write_downgrade) is not modelled */
+void shrinkVma(Kernel &k, VmaRemap &vrm)
+{
+	doVmiMunmap(k, vrm.addr + vrm.newLen, vrm.addr + vrm.oldLen);
+	/* vrm->vma = vma_lookup(mm, vrm->addr) */
+	vrm.vma = k.world().findVma(vrm.addr);
+}
+
+/* mremap_to(): MREMAP_FIXED */
+long mremapTo(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
+{
+	World &w = k.world();
+	/* vrm_overlaps() */
+	if (vrm.addr < vrm.newAddr + vrm.newLen && vrm.newAddr < vrm.addr + vrm.oldLen)
+		return kEINVAL;
+	/* "VMA is moved to dst address, and munmap dst first." */
+	w.opRanges[k.self()].ranges.push_back({vrm.newAddr, vrm.newAddr + vrm.newLen});
+	doVmiMunmap(k, vrm.newAddr, vrm.newAddr + vrm.newLen);
+	/* "If we remap a portion of a VMA elsewhere in the same VMA, this can
+	 * invalidate the old VMA and iterator. Reset." */
+	vrm.vma = w.findVma(vrm.addr);
+	if (vrm.newLen < vrm.oldLen) {
+		shrinkVma(k, vrm);
+		/* "Set up for the move now shrink has been executed." */
+		vrm.oldLen = vrm.newLen;
+	}
+	if (long err = resizeIsValid(w, vrm))
+		return err;
+	/* vrm_set_new_addr(): MAP_FIXED, new_addr as it is */
+	return moveVma(k, vrm, rec);
+}
+
+/* mremap_at(): no MREMAP_FIXED */
+long mremapAt(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
+{
+	World &w = k.world();
+	rec.newAddr = vrm.addr;
+	/* MREMAP_NO_RESIZE */
+	if (vrm.newLen == vrm.oldLen)
+		return static_cast<long>(vrm.addr);
+	/* MREMAP_SHRINK: "Can always be done in-place." */
+	if (vrm.newLen < vrm.oldLen) {
+		shrinkVma(k, vrm);
+		return static_cast<long>(vrm.addr);
+	}
+	/* MREMAP_EXPAND: expand_vma() */
+	if (long err = resizeIsValid(w, vrm))
+		return err;
+	const std::uint64_t delta = vrm.newLen - vrm.oldLen;
+	const Vma &vma = w.vmas[vrm.vma];
+	/* vrm_can_expand_in_place(): [addr, addr + old_len) ends the VMA and
+	 * vma_expandable(): no VMA in [vm_end, vm_end + delta) */
+	if (vma.end - vrm.addr == vrm.oldLen && !vmaIntersects(w, vma.end, vma.end + delta)) {
+		/* expand_vma_in_place() -> vma_merge_extend(): merge the range
+		 * [vm_end, vm_end + delta) into the VMA (and maybe next) */
+		vmaMergeNewRange(k, vma, vma.end, vma.end + delta,
+				 vma.pgoff + (vma.end - vma.start) / kPageSize);
+		return static_cast<long>(vrm.addr);
+	}
+	/* "We're not allowed to move the VMA, so error out." */
+	if (!vrm.mayMove)
+		return kENOMEM;
+	/* vrm_set_new_addr() */
+	vrm.newAddr = getUnmappedArea(w);
+	return moveVma(k, vrm, rec);
 }
 
 } // namespace
@@ -827,59 +1020,45 @@ long mremap(Kernel &k, const MremapArgs &args)
 	vrm.relocateAnon = args.relocateAnon;
 	vrm.mustRelocateAnon = args.mustRelocateAnon;
 	vrm.allocFails = args.pgtableAllocFails;
-	/* check_mremap_params(): MREMAP_FIXED needs MREMAP_MAYMOVE */
-	if (vrm.fixed && !vrm.mayMove)
+	/* check_mremap_params() */
+	if (vrm.addr % kPageSize || !vrm.newLen)
+		return kEINVAL;
+	/* MREMAP_FIXED needs MREMAP_MAYMOVE and a page-aligned new_addr */
+	if (vrm.fixed && (!vrm.mayMove || vrm.newAddr % kPageSize))
 		return kEINVAL;
 	/* "We can't relocate without allowing a move." */
 	if ((vrm.relocateAnon || vrm.mustRelocateAnon) && !vrm.mayMove)
 		return kEINVAL;
-	if (vrm.oldLen != vrm.newLen)
-		return kEINVAL; /* not modelled (the loader refuses them) */
+	vrm.oldLen = (vrm.oldLen + kPageSize - 1) & ~(kPageSize - 1);
+	vrm.newLen = (vrm.newLen + kPageSize - 1) & ~(kPageSize - 1);
 	k.lock(*w.mmapLock, "do_mremap: mmap_write_lock_killable()");
-	/* vrm->vma = vma_lookup(mm, addr): a whole VMA (the loader checks) */
+	/* vrm->vma = vma_lookup(mm, addr) */
 	vrm.vma = w.findVma(vrm.addr);
+	const TaskId self = k.self();
+	RemapRecord rec;
+	recordStart(w, self, vrm, rec);
+	OpRanges &ranges = w.opRanges[self];
+	ranges.op = "mremap";
+	ranges.ranges = {{vrm.addr, vrm.addr + vrm.oldLen}};
 	long result;
-	if (vrm.vma == kNone) {
-		result = -14; /* -EFAULT */
-	} else if (!vrm.fixed) {
-		/* MREMAP_NO_RESIZE without a new address: nothing to do */
-		result = static_cast<long>(vrm.addr);
-	} else if (vrm.addr < vrm.newAddr + vrm.newLen && vrm.newAddr < vrm.addr + vrm.oldLen) {
-		result = kEINVAL; /* vrm_overlaps() */
-	} else {
-		TaskId self = k.self();
-		RemapRecord rec;
-		recordStart(w, self, vrm, rec);
-		OpRanges &ranges = w.opRanges[self];
-		ranges.op = "mremap";
-		ranges.ranges = {{vrm.addr, vrm.addr + vrm.oldLen},
-				 {vrm.newAddr, vrm.newAddr + vrm.newLen}};
-		/* move_vma() */
-		const VmaIdx oldVma = vrm.vma;
-		k.lock(*w.vmas[oldVma].lock, "move_vma: vma_start_write(vma)");
-		VmaIdx newVma = kNone;
-		long err = copyVmaAndData(k, vrm, newVma, rec);
-		/* unmap_source_vma(): the old VMA, or the new one after an error
-		 * (none if copy_vma_and_data() failed before or undid it all) */
-		if (vrm.vma != kNone)
-			doVmiMunmapVma(k, vrm.vma);
-		result = err ? err : static_cast<long>(vrm.newAddr);
-		rec.result = result;
-		ranges.op = nullptr;
-		ranges.ranges.clear();
-		w.remaps.push_back(std::move(rec));
-		Event e{};
-		e.kind = Event::Kind::RemapDone;
-		e.task = self;
-		e.record = static_cast<int>(w.remaps.size() - 1);
-		e.label = "mremap: return";
-		w.events.push_back(e);
-		/* mmap_write_unlock(): vma_end_write_all() */
-		k.unlock(*w.vmas[oldVma].lock, "mmap_write_unlock: vma_end_write_all()");
-		VmaIdx other = newVma != kNone ? newVma : vrm.vma == oldVma ? kNone : vrm.vma;
-		if (other != kNone)
-			k.unlock(*w.vmas[other].lock, "mmap_write_unlock: vma_end_write_all()");
-	}
+	if (vrm.vma == kNone)
+		result = kEFAULT;
+	else if (vrm.fixed)
+		result = mremapTo(k, vrm, rec);
+	else
+		result = mremapAt(k, vrm, rec);
+	rec.result = result;
+	ranges.op = nullptr;
+	ranges.ranges.clear();
+	w.remaps.push_back(std::move(rec));
+	Event e{};
+	e.kind = Event::Kind::RemapDone;
+	e.task = self;
+	e.record = static_cast<int>(w.remaps.size() - 1);
+	e.label = "mremap: return";
+	w.events.push_back(e);
+	/* mmap_write_unlock(): vma_end_write_all() */
+	vmaEndWriteAll(k, "mmap_write_unlock: vma_end_write_all()");
 	k.unlock(*w.mmapLock, "do_mremap: mmap_write_unlock()");
 	return result;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * munmap() of one whole anon VMA:
+ * munmap() of a page-aligned range (whole VMAs or parts: the VMAs at the
+ * edges are split first, vma.cpp splitVma(), and each VMA of the range is
+ * unmapped by doVmiMunmapVma() below):
  *
  *   __vm_munmap() -> do_vmi_munmap() -> do_vmi_align_munmap()    mm/vma.c
  *     mmap_write_lock()
@@ -40,7 +42,8 @@
  * that sends no IPI, and only the RCU table free keeps GUP-fast safe.
  *
  * Reductions (mm/vma.c @0eacabda, mm/memory.c, mm/mmu_gather.c):
- * - one whole VMA (the loader refuses partial ranges: no split_vma);
+ * - munmap() splits at the edges (vma.cpp: __split_vma()) and unmaps the
+ *   VMAs of the range one after the other (gather + complete per VMA);
  * - mmap_write_downgrade() is not modelled: the write lock is kept until the
  *   end (only more exclusion; no op here takes mmap_lock for read);
  * - free_pte_range() clears the PMD without the PMD lock, relying on the
@@ -123,19 +126,19 @@ void zapPteRanges(Kernel &k, std::uint64_t addr, std::uint64_t end, std::vector<
 long munmap(Kernel &k, std::uint64_t addr, std::uint64_t len)
 {
 	World &w = k.world();
-	const std::uint64_t end = addr + len;
+	/* do_vmi_munmap(): "if ((offset_in_page(start)) || start > TASK_SIZE ||
+	 * len > TASK_SIZE-start) return -EINVAL; end = start + PAGE_ALIGN(len);
+	 * if (end == start) return -EINVAL;" */
+	const std::uint64_t end = addr + ((len + kPageSize - 1) & ~(kPageSize - 1));
+	if (addr % kPageSize || end <= addr)
+		return kEINVAL;
 	k.lock(*w.mmapLock, "do_vmi_munmap: mmap_write_lock()");
-	/* find_vma(): the tree only changes under the mmap write lock we hold */
-	VmaIdx v = w.findVma(addr);
-	if (v == kNone || w.vmas[v].start != addr || w.vmas[v].end != end) {
-		k.unlock(*w.mmapLock, "do_vmi_munmap: mmap_write_unlock()");
-		return v == kNone ? 0 : kEINVAL;	/* nothing mapped: munmap succeeds */
-	}
-	k.lock(*w.vmas[v].lock, "vms_gather_munmap_vmas: vma_start_write()");
-	doVmiMunmapVma(k, v);
-	k.unlock(*w.vmas[v].lock, "mmap_write_unlock: vma_end_write_all()");
+	/* vms_gather_munmap_vmas(): split_vma() at the edges (vma.cpp); nothing
+	 * mapped: munmap succeeds */
+	long ret = doVmiMunmap(k, addr, end);
+	vmaEndWriteAll(k, "mmap_write_unlock: vma_end_write_all()");
 	k.unlock(*w.mmapLock, "mmap_write_unlock()");
-	return 0;
+	return ret;
 }
 
 void doVmiMunmapVma(Kernel &k, VmaIdx v)

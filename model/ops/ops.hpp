@@ -71,6 +71,22 @@ long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff);
 /* UFFDIO_COPY of one page (uffdio_copy.cpp): 4096 or -errno */
 long uffdioCopy(Kernel &k, std::uint64_t dst, std::uint64_t value);
 /* end khugepaged */
+/* mremap-shapes */
+/* vma.cpp: VMA tree surgery, mmap write lock held */
+/* vma_start_write(): no-op if already write-locked in this mmap_lock section */
+void vmaStartWrite(Kernel &k, VmaIdx v, const char *label);
+/* mmap_write_unlock()'s vma_end_write_all(): every VMA this task write-locked */
+void vmaEndWriteAll(Kernel &k, const char *label);
+/* __split_vma(): v keeps [addr, end) (newBelow) or [start, addr); returns the new VMA */
+VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow);
+/* do_vmi_munmap() of [start, end): splits the VMAs at the edges, unmaps the rest */
+long doVmiMunmap(Kernel &k, std::uint64_t start, std::uint64_t end);
+/* vma_merge_new_range() of [start, end) at pgoff with the flags and anon_vma
+ * of `like`: the expanded neighbour, or kNone (vma_merge_extend() passes the
+ * VMA's own end, so the VMA itself is prev) */
+VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::uint64_t end,
+			std::uint64_t pgoff);
+/* end mremap-shapes */
 
 /* swapfile */
 /* swapfile.cpp: folio_free_swap() of a locked folio; free_swap_and_cache_nr()

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VMA tree surgery under the mmap write lock, shared by munmap and mremap:
+ *
+ *   vma_start_write() / vma_end_write_all()           include/linux/mmap_lock.h
+ *   __split_vma()                                              mm/vma.c
+ *     vm_area_dup(); new->vm_end = addr (new_below) or new->vm_start = addr,
+ *       new->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT
+ *     anon_vma_clone(new, vma): the new VMA joins vma's anon_vma trees
+ *     vma_start_write(vma); vma_start_write(new)
+ *     vma_prepare(): anon_vma_lock_write(); anon_vma_interval_tree_pre_update_vma(vma)
+ *                                   [guard vma_prepare.anon_vma_lock]
+ *     vma->vm_start = addr; vma->vm_pgoff += ... (new_below) or vma->vm_end = addr
+ *     vma_complete(): vma_iter_store_new(new); anon_vma_interval_tree_post_update_vma(vma);
+ *       anon_vma_unlock_write()
+ *   do_vmi_munmap() -> do_vmi_align_munmap() -> vms_gather_munmap_vmas():
+ *     __split_vma(vma, start, 1) if start > vma->vm_start; __split_vma(next,
+ *     end, 0) if next->vm_end > end; vma_start_write() of each VMA in the
+ *     range; then vms_complete_munmap_vmas() (munmap.cpp: doVmiMunmapVma())
+ *   vma_merge_new_range() -> can_vma_merge_left()/can_vma_merge_right()
+ *     (is_mergeable_vma(), is_mergeable_anon_vma(), contiguous vm_pgoff)
+ *     -> vma_expand(): vma_start_write(middle) [and of next if it goes];
+ *     vma_prepare(); vma_set_range(); vma_complete() (next: vma_mark_detached,
+ *     its anon_vma links dropped)
+ *
+ * Reductions (mm/vma.c, linux-next @22f79b3b): anon VMAs only; VM flags are
+ * VM_WRITE and the uffd-missing registration only, so is_mergeable_vma()
+ * compares those two; is_mergeable_anon_vma() is "the same anon_vma" (the
+ * singular-chain case of a VMA without anon_vma merging with one that has
+ * one is not modelled: both must have none); vma_expand()'s removal of next
+ * drops next's anon_vma links inside the vma_prepare() section instead of
+ * in anon_vma_merge() after it; no map_count limit, no mempolicy, no
+ * accounting, no uprobes, no khugepaged hooks, no vma_adjust_trans_huge()
+ * (no huge PMDs). do_vmi_munmap() unmaps the VMAs of the range one after
+ * the other (gather, then complete, per VMA).
+ */
+#include <algorithm>
+
+#include "ops.hpp"
+
+namespace mmrace::model
+{
+
+namespace
+{
+
+/* anon_vma_interval_tree_insert()/remove() in v's anon_vma and its root */
+void treeInsert(Kernel &k, VmaIdx v, const char *label)
+{
+	World &w = k.world();
+	AnonVmaIdx a = w.vmas[v].anonVma;
+	k.anonVmaTreeInsert(a, v, label);
+	if (w.anonVmas[a].root != a)
+		k.anonVmaTreeInsert(w.anonVmas[a].root, v, label);
+}
+
+void treeRemove(Kernel &k, VmaIdx v, const char *label)
+{
+	World &w = k.world();
+	AnonVmaIdx a = w.vmas[v].anonVma;
+	k.anonVmaTreeRemove(a, v, label);
+	if (w.anonVmas[a].root != a)
+		k.anonVmaTreeRemove(w.anonVmas[a].root, v, label);
+}
+
+bool sameFlags(const Vma &a, const Vma &b)
+{
+	return a.writable == b.writable && a.uffdMissing == b.uffdMissing;
+}
+
+std::uint64_t pages(const Vma &v)
+{
+	return (v.end - v.start) / kPageSize;
+}
+
+} // namespace
+
+void vmaStartWrite(Kernel &k, VmaIdx v, const char *label)
+{
+	World &w = k.world();
+	Lock &l = *w.vmas[v].lock;
+	/* vma_start_write(): a no-op if this mmap_lock section write-locked it */
+	if (w.holds(k.self(), l))
+		return;
+	/* the model holds VMA write locks as locks, nested in acquisition order */
+	int nested = 0;
+	for (const HeldLock &h : w.held[k.self()])
+		if (h.lock->lockClass() == LockClass::VmaLock)
+			++nested;
+	k.lock(l, label, std::min(nested, 7));
+}
+
+void vmaEndWriteAll(Kernel &k, const char *label)
+{
+	World &w = k.world();
+	std::vector<Lock *> vmaLocks;
+	for (const HeldLock &h : w.held[k.self()])
+		if (h.lock->lockClass() == LockClass::VmaLock)
+			vmaLocks.push_back(h.lock);
+	for (auto it = vmaLocks.rbegin(); it != vmaLocks.rend(); ++it)
+		k.unlock(**it, label);
+}
+
+VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow)
+{
+	World &w = k.world();
+	/* vm_area_dup(): a private copy nobody can see yet */
+	VmaIdx n = w.newVma(w.vmas[v].name + (newBelow ? "<" : ">"));
+	Vma &nv = w.vmas[n];
+	const Vma &vma = w.vmas[v];
+	nv.start = vma.start;
+	nv.end = vma.end;
+	nv.pgoff = vma.pgoff;
+	nv.anonVma = vma.anonVma;
+	nv.writable = vma.writable;
+	nv.uffdMissing = vma.uffdMissing;
+	if (newBelow) {
+		nv.end = addr;
+	} else {
+		nv.start = addr;
+		nv.pgoff += (addr - vma.start) / kPageSize;
+	}
+	/* anon_vma_clone(new, vma) */
+	if (vma.anonVma != kNone) {
+		Lock &root = w.rootRwsem(vma.anonVma);
+		k.lock(root, "anon_vma_clone: anon_vma_lock_write()");
+		treeInsert(k, n, "anon_vma_clone: anon_vma_interval_tree_insert()");
+		k.unlock(root, "anon_vma_clone: anon_vma_unlock_write()");
+	}
+	vmaStartWrite(k, v, "__split_vma: vma_start_write(vma)");
+	vmaStartWrite(k, n, "__split_vma: vma_start_write(new)");
+	const AnonVmaIdx a = vma.anonVma;
+	/* vma_prepare()                  [guard vma_prepare.anon_vma_lock] */
+	const bool lockTree = k.guard(Guard::VmaPrepareAnonVmaLock);
+	if (a != kNone) {
+		if (lockTree)
+			k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
+		treeRemove(k, v, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
+	}
+	if (newBelow)
+		k.setVmaRange(v, addr, vma.end, vma.pgoff + (addr - vma.start) / kPageSize,
+			      "__split_vma: vma->vm_start = addr; vma->vm_pgoff += ...");
+	else
+		k.setVmaRange(v, vma.start, addr, vma.pgoff, "__split_vma: vma->vm_end = addr");
+	/* vma_complete() */
+	k.linkVma(n, "vma_complete: vma_iter_store_new(new)");
+	if (a != kNone) {
+		treeInsert(k, v, "vma_complete: anon_vma_interval_tree_post_update_vma()");
+		if (lockTree)
+			k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
+	}
+	return n;
+}
+
+long doVmiMunmap(Kernel &k, std::uint64_t start, std::uint64_t end)
+{
+	World &w = k.world();
+	/* vms_gather_munmap_vmas(): the VMAs the range intersects, in order
+	 * (the mmap write lock keeps the tree stable: no point) */
+	std::vector<VmaIdx> in;
+	for (std::size_t i = 0; i < w.vmas.size(); ++i) {
+		const Vma &v = w.vmas[i];
+		if (!v.detached && v.start < end && v.end > start)
+			in.push_back(static_cast<VmaIdx>(i));
+	}
+	if (in.empty())
+		return 0;
+	std::sort(in.begin(), in.end(),
+		  [&](VmaIdx a, VmaIdx b) { return w.vmas[a].start < w.vmas[b].start; });
+	/* "If we need to split any vma, do it now to save pain later." */
+	if (start > w.vmas[in.front()].start)
+		splitVma(k, in.front(), start, true);
+	if (end < w.vmas[in.back()].end)
+		splitVma(k, in.back(), end, false);
+	for (VmaIdx v : in)
+		vmaStartWrite(k, v, "vms_gather_munmap_vmas: vma_start_write(next)");
+	/* vms_complete_munmap_vmas() */
+	for (VmaIdx v : in)
+		doVmiMunmapVma(k, v);
+	return 0;
+}
+
+VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::uint64_t end,
+			std::uint64_t pgoff)
+{
+	World &w = k.world();
+	/* find_vma_prev() / vma_iter_next_rewind(): the neighbours that touch
+	 * the range (the mmap write lock keeps the tree stable: no point) */
+	VmaIdx prev = kNone, next = kNone;
+	for (std::size_t i = 0; i < w.vmas.size(); ++i) {
+		const Vma &v = w.vmas[i];
+		if (v.detached)
+			continue;
+		if (v.end == start)
+			prev = static_cast<VmaIdx>(i);
+		if (v.start == end)
+			next = static_cast<VmaIdx>(i);
+	}
+	const std::uint64_t len = (end - start) / kPageSize;
+	/* can_vma_merge_after(): is_mergeable_vma(), is_mergeable_anon_vma(),
+	 * prev->vm_pgoff + vma_pages(prev) == pgoff */
+	const bool left = prev != kNone && sameFlags(w.vmas[prev], like) &&
+			  w.vmas[prev].anonVma == like.anonVma &&
+			  w.vmas[prev].pgoff + pages(w.vmas[prev]) == pgoff;
+	/* can_vma_merge_before(): next->vm_pgoff == pgoff + pglen; with both,
+	 * prev and next must be compatible with each other too */
+	const bool right = next != kNone && sameFlags(w.vmas[next], like) &&
+			   w.vmas[next].anonVma == like.anonVma &&
+			   w.vmas[next].pgoff == pgoff + len;
+	if (!left && !right)
+		return kNone;
+	/* vma_expand() of the middle VMA over the new range */
+	const VmaIdx middle = left ? prev : next;
+	const VmaIdx remove = left && right ? next : kNone;
+	std::uint64_t nStart = left ? w.vmas[prev].start : start;
+	std::uint64_t nEnd = right ? w.vmas[next].end : end;
+	std::uint64_t nPgoff = left ? w.vmas[prev].pgoff : pgoff;
+	vmaStartWrite(k, middle, "vma_expand: vma_start_write(middle)");
+	if (remove != kNone)
+		vmaStartWrite(k, remove, "vma_expand: vma_start_write(next)");
+	const AnonVmaIdx a = w.vmas[middle].anonVma;
+	const bool lockTree = k.guard(Guard::VmaPrepareAnonVmaLock);
+	if (a != kNone) {
+		if (lockTree)
+			k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
+		treeRemove(k, middle, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
+	}
+	k.setVmaRange(middle, nStart, nEnd, nPgoff, "vma_expand: vma_set_range()");
+	if (remove != kNone) {
+		k.detachVma(remove, "vma_complete: vma_mark_detached(next)");
+		if (a != kNone)
+			treeRemove(k, remove, "anon_vma_merge: unlink_anon_vmas(next)");
+	}
+	if (a != kNone) {
+		treeInsert(k, middle, "vma_complete: anon_vma_interval_tree_post_update_vma()");
+		if (lockTree)
+			k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
+	}
+	return middle;
+}
+
+} // namespace mmrace::model
