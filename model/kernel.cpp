@@ -719,9 +719,9 @@ void Kernel::flushTlbRangeBroadcast(std::uint64_t start, std::uint64_t end, cons
 	}
 }
 
-void Kernel::rcuReadLock(const char *label)
+void Kernel::rcuReadLock(const char *label, ObjectId also)
 {
-	point(mmObject(MmField::Rcu), K::Read, label);
+	point(mmObject(MmField::Rcu), K::Read, label, nullptr, also);
 	++world_.rcuDepth[self()];
 }
 
@@ -1012,7 +1012,7 @@ void Kernel::anonVmaTreeRemove(AnonVmaIdx a, VmaIdx v, const char *label)
 
 void Kernel::linkVma(VmaIdx v, const char *label)
 {
-	point(vmaObject(v), K::Write, label);
+	point(vmaObject(v), K::Write, label, nullptr, mmObject(MmField::VmaTree));
 	world_.vmas[v].detached = false;
 }
 
@@ -1050,14 +1050,14 @@ void Kernel::moveMemory(std::uint64_t from, std::uint64_t to, std::uint64_t len,
 
 void Kernel::detachVma(VmaIdx v, const char *label)
 {
-	point(vmaObject(v), K::Write, label);
+	point(vmaObject(v), K::Write, label, nullptr, mmObject(MmField::VmaTree));
 	world_.vmas[v].detached = true;
 }
 
 void Kernel::setVmaRange(VmaIdx v, std::uint64_t start, std::uint64_t end, std::uint64_t pgoff,
 			 const char *label)
 {
-	point(vmaObject(v), K::Write, label);
+	point(vmaObject(v), K::Write, label, nullptr, mmObject(MmField::VmaTree));
 	Vma &vma = world_.vmas[v];
 	vma.start = start;
 	vma.end = end;

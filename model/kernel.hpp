@@ -157,7 +157,9 @@ public:
 	 * [start, end) are dropped without an IPI, so it does not wait for
 	 * CPUs with IRQs off. */
 	void flushTlbRangeBroadcast(std::uint64_t start, std::uint64_t end, const char *label);
-	void rcuReadLock(const char *label);
+	/* also: what the first step of the read section reads (e.g. the VMA
+	 * tree for lock_vma_under_rcu()'s mas_walk()) */
+	void rcuReadLock(const char *label, ObjectId also = kNoObject);
 	void rcuReadUnlock(const char *label);
 	void synchronizeRcu(const char *label);
 	int readWriteProtectSeq(const char *label);		/* raw_seqcount_try_begin() */

@@ -43,6 +43,7 @@ enum class MmField : std::uint8_t {
 	SwapAlloc,	/* the swap slot allocator */
 	WriteProtectSeq,	/* mm->write_protect_seq */
 	Pud,		/* the PUD entries (is there a PMD page for a 1 GiB region?) */
+	VmaTree,	/* the mm's VMA tree as a lockless (RCU) walk sees it */
 };
 
 enum class FolioField : std::uint8_t {

@@ -503,18 +503,8 @@ FaultRet doUserAddrFault(Kernel &k, std::uint64_t addr, bool write)
 	f.addr = addr;
 	f.write = write;
 
-	/* lock_vma_under_rcu() */
-	k.rcuReadLock("lock_vma_under_rcu: rcu_read_lock()");
-	VmaIdx v = w.findVma(addr);	/* mas_walk() */
-	bool locked = false;
-	if (v != kNone &&
-	    k.trylockShared(*w.vmas[v].lock, "lock_vma_under_rcu: vma_start_read()")) {
-		/* the VMA may have been detached before we locked it */
-		locked = w.vmas[v].contains(addr);
-		if (!locked)
-			k.unlockShared(*w.vmas[v].lock, "lock_vma_under_rcu: vma_end_read() (detached)");
-	}
-	k.rcuReadUnlock("lock_vma_under_rcu: rcu_read_unlock()");
+	VmaIdx v = lockVmaUnderRcu(k, addr);
+	const bool locked = v != kNone;
 	if (locked) {
 		f.vma = v;
 		f.vmaLock = true;

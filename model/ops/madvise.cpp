@@ -43,16 +43,10 @@ long madviseDontneed(Kernel &k, std::uint64_t addr, std::uint64_t len)
 	World &w = k.world();
 	const std::uint64_t end = addr + len;
 	/* madvise_lock(): lock_vma_under_rcu() */
-	k.rcuReadLock("lock_vma_under_rcu: rcu_read_lock()");
-	VmaIdx v = w.findVma(addr); /* mas_walk() */
-	bool vmaLocked = false;
-	if (v != kNone && k.trylockShared(*w.vmas[v].lock, "lock_vma_under_rcu: vma_start_read()")) {
-		vmaLocked = w.vmas[v].contains(addr);
-		if (!vmaLocked)
-			k.unlockShared(*w.vmas[v].lock,
-				       "lock_vma_under_rcu: vma_end_read() (detached)");
-	}
-	k.rcuReadUnlock("lock_vma_under_rcu: rcu_read_unlock()");
+	VmaIdx v = lockVmaUnderRcu(k, addr);
+	const bool vmaLocked = v != kNone && w.vmas[v].end >= end;
+	if (v != kNone && !vmaLocked)
+		k.unlockShared(*w.vmas[v].lock, "madvise_lock: vma_end_read() (range beyond the VMA)");
 	if (!vmaLocked) {
 		/* MADVISE_MMAP_READ_LOCK */
 		k.lockShared(*w.mmapLock, "madvise_lock: mmap_read_lock()");

@@ -86,6 +86,9 @@ long doVmiMunmap(Kernel &k, std::uint64_t start, std::uint64_t end);
  * VMA's own end, so the VMA itself is prev) */
 VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::uint64_t end,
 			std::uint64_t pgoff);
+/* lock_vma_under_rcu(): the VMA at addr read-locked, or kNone (none there,
+ * or contended or changed meanwhile: fall back to mmap_read_lock()) */
+VmaIdx lockVmaUnderRcu(Kernel &k, std::uint64_t addr);
 /* end mremap-shapes */
 
 /* swapfile */

@@ -77,17 +77,8 @@ VmaIdx uffdMfillLock(Kernel &k, std::uint64_t dst)
 {
 	World &w = k.world();
 	/* uffd_lock_vma() -> lock_vma_under_rcu() */
-	k.rcuReadLock("lock_vma_under_rcu: rcu_read_lock()");
-	VmaIdx v = w.findVma(dst); /* mas_walk() */
-	bool locked = false;
-	if (v != kNone &&
-	    k.trylockShared(*w.vmas[v].lock, "lock_vma_under_rcu: vma_start_read()")) {
-		locked = w.vmas[v].contains(dst);
-		if (!locked)
-			k.unlockShared(*w.vmas[v].lock,
-				       "lock_vma_under_rcu: vma_end_read() (detached)");
-	}
-	k.rcuReadUnlock("lock_vma_under_rcu: rcu_read_unlock()");
+	VmaIdx v = lockVmaUnderRcu(k, dst);
+	const bool locked = v != kNone;
 	if (locked) {
 		/* "We know we're going to need to use anon_vma, so check that
 		 * early." (every modelled VMA is private) */

@@ -33,6 +33,14 @@
  * accounting, no uprobes, no khugepaged hooks, no vma_adjust_trans_huge()
  * (no huge PMDs). do_vmi_munmap() unmaps the VMAs of the range one after
  * the other (gather, then complete, per VMA).
+ *
+ *   lock_vma_under_rcu()                                  mm/mmap_lock.c
+ *     rcu_read_lock(); mas_walk(): the lockless walk reads the VMA tree,
+ *       which every link, detach and vma_set_range() writes (so it is
+ *       ordered against them like any shared read)
+ *     vma_start_read(): a trylock of the per-VMA lock; then "Check if the
+ *       VMA got isolated after we found it" and the range
+ *     rcu_read_unlock()
  */
 #include <algorithm>
 
@@ -237,6 +245,23 @@ VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::ui
 			k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
 	}
 	return middle;
+}
+
+VmaIdx lockVmaUnderRcu(Kernel &k, std::uint64_t addr)
+{
+	World &w = k.world();
+	k.rcuReadLock("lock_vma_under_rcu: rcu_read_lock(); mas_walk()", mmObject(MmField::VmaTree));
+	VmaIdx v = w.findVma(addr); /* mas_walk(): read in the step above */
+	bool locked = false;
+	if (v != kNone && k.trylockShared(*w.vmas[v].lock, "lock_vma_under_rcu: vma_start_read()")) {
+		/* the VMA may have been detached or changed before we locked it */
+		locked = w.vmas[v].contains(addr);
+		if (!locked)
+			k.unlockShared(*w.vmas[v].lock,
+				       "lock_vma_under_rcu: vma_end_read() (detached or moved)");
+	}
+	k.rcuReadUnlock("lock_vma_under_rcu: rcu_read_unlock()");
+	return locked ? v : kNone;
 }
 
 } // namespace mmrace::model
