@@ -268,6 +268,22 @@ VmaIdx World::newVma(std::string name)
 	return static_cast<VmaIdx>(vmas.size() - 1);
 }
 
+VmaIdx World::dupVma(VmaIdx v, std::string name)
+{
+	VmaIdx n = newVma(std::move(name));
+	Vma &nv = vmas[n];
+	const Vma &ov = vmas[v];
+	nv.start = ov.start;
+	nv.end = ov.end;
+	nv.pgoff = ov.pgoff;
+	nv.anonVma = ov.anonVma;
+	nv.uffdMissing = ov.uffdMissing;
+	nv.uffdWp = ov.uffdWp;
+	nv.file = ov.file;
+	nv.writable = ov.writable;
+	return n;
+}
+
 TableIdx World::newTable(std::uint64_t base)
 {
 	if (tables.size() == tables.capacity())

@@ -569,6 +569,9 @@ public:
 	 * pmd_alloc, pte_alloc). Capacity is reserved at construction so
 	 * references other tasks hold stay valid; throws if exhausted. */
 	VmaIdx newVma(std::string name);	/* detached until linked */
+	/* vm_area_dup(): a detached copy of v's range, pgoff, anon_vma, file
+	 * and flags, with its own per-VMA lock */
+	VmaIdx dupVma(VmaIdx v, std::string name);
 	TableIdx newTable(std::uint64_t base);
 	/* anon_vma_alloc() (__anon_vma_prepare() of MREMAP_RELOCATE_ANON's new
 	 * VMA): a new root anon_vma with an empty tree, refcount 1. */

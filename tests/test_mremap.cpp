@@ -136,14 +136,22 @@ TEST_CASE("mremap does not realign over a neighbouring VMA: PTE-level move, neig
 	CHECK_FALSE(w.tables.at(0).freed); /* y still uses it */
 }
 
-TEST_CASE("mremap: page-table allocation failure undoes the move (-ENOMEM); no FIXED: no move",
-	  "[mremap][sequential]")
+/* VMA x [0x201000, 0x400000): from one page past a PMD boundary to the
+ * next, its first page mapped (folio X) */
+scenarios::Scenario x511(const char *name)
 {
 	scenarios::Scenario s;
-	s.name = "mremap-enomem";
+	s.name = name;
 	s.anonVmas = {{"A", "A"}};
 	s.vmas = {{"x", 0x201000, 511, "A", {}}};
 	s.pages = {page(0x201000, "X")};
+	return s;
+}
+
+TEST_CASE("mremap: page-table allocation failure undoes the move (-ENOMEM); no FIXED: no move",
+	  "[mremap][sequential]")
+{
+	scenarios::Scenario s = x511("mremap-enomem");
 	/* 0x40001000: another 1 GiB region, so pmd_alloc() must allocate a
 	 * PMD page there (and fails); in x's region the PMD page exists */
 	s.threads = {{"t",
@@ -483,11 +491,7 @@ TEST_CASE("mremap: pmd_alloc() cannot fail where a PMD page already covers the d
 	 * region x is in: pud_none() is false, pmd_alloc() returns the slot,
 	 * and the realigned PMD-level move needs no allocation, so it
 	 * succeeds despite the injected allocation failure. */
-	scenarios::Scenario s;
-	s.name = "mremap-pud-present";
-	s.anonVmas = {{"A", "A"}};
-	s.vmas = {{"x", 0x201000, 511, "A", {}}};
-	s.pages = {page(0x201000, "X")};
+	scenarios::Scenario s = x511("mremap-pud-present");
 	s.threads = {{"t", {mremapOp(0x201000, 511 * 4096, 0x801000, true, true)}}};
 	ExploreResult r;
 	auto p = runAlone(s, r);

@@ -414,15 +414,14 @@ VmaIdx copyVma(Kernel &k, VmaIdx &vmap, std::uint64_t addr, std::uint64_t len, s
 	 * pgoff for MREMAP_RELOCATE_ANON */
 	if (relocateAnon)
 		pgoff = addr / kPageSize;
-	VmaIdx n = w.newVma(w.vmas[v].name + "'"); /* vm_area_dup() */
+	VmaIdx n = w.dupVma(v, w.vmas[v].name + "'"); /* vm_area_dup() */
 	Vma &nv = w.vmas[n];
 	const Vma &ov = w.vmas[v];
 	nv.start = addr;
 	nv.end = addr + len;
 	nv.pgoff = pgoff;
-	nv.anonVma = relocateAnon ? kNone : ov.anonVma;
-	nv.writable = ov.writable;
-	nv.uffdMissing = ov.uffdMissing;
+	if (relocateAnon)
+		nv.anonVma = kNone;
 	/* anon_vma_clone(): an AVC into each anon_vma the old VMA is in */
 	if (ov.anonVma != kNone && !relocateAnon) {
 		Lock &root = w.rootRwsem(ov.anonVma);

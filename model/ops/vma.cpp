@@ -113,15 +113,9 @@ VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow)
 {
 	World &w = k.world();
 	/* vm_area_dup(): a private copy nobody can see yet */
-	VmaIdx n = w.newVma(w.vmas[v].name + (newBelow ? "<" : ">"));
+	VmaIdx n = w.dupVma(v, w.vmas[v].name + (newBelow ? "<" : ">"));
 	Vma &nv = w.vmas[n];
 	const Vma &vma = w.vmas[v];
-	nv.start = vma.start;
-	nv.end = vma.end;
-	nv.pgoff = vma.pgoff;
-	nv.anonVma = vma.anonVma;
-	nv.writable = vma.writable;
-	nv.uffdMissing = vma.uffdMissing;
 	if (newBelow) {
 		nv.end = addr;
 	} else {
