@@ -36,10 +36,12 @@ constexpr bool kLargeCases = false;
 constexpr bool kLargeCases = true;
 #endif
 
-/* Scenarios whose sleep-set exploration takes 10^7 steps or more. */
+/* Scenarios whose sleep-set (or, bounded, dpor) exploration takes 10^6-10^7
+ * steps or more. */
 bool large(const fs::path &p)
 {
-	return p.stem() == "seed-e-two-folios" || p.stem() == "uffd-move-two-movers-reclaim";
+	return p.stem() == "seed-e-two-folios" || p.stem() == "uffd-move-two-movers-reclaim" ||
+	       p.stem() == "seed-a1p-undo-held-folios-vs-migrate-reclaim-mainline";
 }
 
 std::vector<fs::path> library()
