@@ -426,12 +426,7 @@ VmaIdx copyVma(Kernel &k, VmaIdx &vmap, std::uint64_t addr, std::uint64_t len, s
 	if (ov.anonVma != kNone && !relocateAnon) {
 		Lock &root = w.rootRwsem(ov.anonVma);
 		k.lock(root, "anon_vma_clone: anon_vma_lock_write()");
-		k.anonVmaTreeInsert(ov.anonVma, n,
-				    "anon_vma_clone: anon_vma_interval_tree_insert()");
-		AnonVmaIdx r = w.anonVmas[ov.anonVma].root;
-		if (r != ov.anonVma)
-			k.anonVmaTreeInsert(r, n,
-					    "anon_vma_clone: anon_vma_interval_tree_insert(root)");
+		anonVmaTreeLink(k, n, "anon_vma_clone: anon_vma_interval_tree_insert()");
 		k.unlock(root, "anon_vma_clone: anon_vma_unlock_write()");
 	}
 	/* vma_link(): vma_start_write(); vma_iter_store_new() */

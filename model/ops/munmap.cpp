@@ -157,12 +157,7 @@ void doVmiMunmapVma(Kernel &k, VmaIdx v)
 	if (vma.anonVma != kNone) {
 		Lock &root = w.rootRwsem(vma.anonVma);
 		k.lock(root, "unlink_anon_vmas: anon_vma_lock_write()");
-		k.anonVmaTreeRemove(vma.anonVma, v,
-				    "unlink_anon_vmas: anon_vma_interval_tree_remove()");
-		AnonVmaIdx r = w.anonVmas[vma.anonVma].root;
-		if (r != vma.anonVma)
-			k.anonVmaTreeRemove(
-			    r, v, "unlink_anon_vmas: anon_vma_interval_tree_remove(root)");
+		anonVmaTreeUnlink(k, v, "unlink_anon_vmas: anon_vma_interval_tree_remove()");
 		k.unlock(root, "unlink_anon_vmas: anon_vma_unlock_write()");
 	}
 	for (std::uint64_t b = addr & ~(kPmdSize - 1); b < end; b += kPmdSize) {

@@ -86,6 +86,10 @@ long doVmiMunmap(Kernel &k, std::uint64_t start, std::uint64_t end);
  * VMA's own end, so the VMA itself is prev) */
 VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::uint64_t end,
 			std::uint64_t pgoff);
+/* anon_vma_interval_tree_insert()/remove() of v in its anon_vma and, for a
+ * forked child's, in the root's tree too (the caller holds the root rwsem) */
+void anonVmaTreeLink(Kernel &k, VmaIdx v, const char *label);
+void anonVmaTreeUnlink(Kernel &k, VmaIdx v, const char *label);
 /* lock_vma_under_rcu(): the VMA at addr read-locked, or kNone (none there,
  * or contended or changed meanwhile: fall back to mmap_read_lock()) */
 VmaIdx lockVmaUnderRcu(Kernel &k, std::uint64_t addr);

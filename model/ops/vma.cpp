@@ -52,25 +52,6 @@ namespace mmrace::model
 namespace
 {
 
-/* anon_vma_interval_tree_insert()/remove() in v's anon_vma and its root */
-void treeInsert(Kernel &k, VmaIdx v, const char *label)
-{
-	World &w = k.world();
-	AnonVmaIdx a = w.vmas[v].anonVma;
-	k.anonVmaTreeInsert(a, v, label);
-	if (w.anonVmas[a].root != a)
-		k.anonVmaTreeInsert(w.anonVmas[a].root, v, label);
-}
-
-void treeRemove(Kernel &k, VmaIdx v, const char *label)
-{
-	World &w = k.world();
-	AnonVmaIdx a = w.vmas[v].anonVma;
-	k.anonVmaTreeRemove(a, v, label);
-	if (w.anonVmas[a].root != a)
-		k.anonVmaTreeRemove(w.anonVmas[a].root, v, label);
-}
-
 bool sameFlags(const Vma &a, const Vma &b)
 {
 	return a.writable == b.writable && a.uffdMissing == b.uffdMissing;
@@ -82,6 +63,25 @@ std::uint64_t pages(const Vma &v)
 }
 
 } // namespace
+
+/* anon_vma_interval_tree_insert()/remove() in v's anon_vma and its root */
+void anonVmaTreeLink(Kernel &k, VmaIdx v, const char *label)
+{
+	World &w = k.world();
+	AnonVmaIdx a = w.vmas[v].anonVma;
+	k.anonVmaTreeInsert(a, v, label);
+	if (w.anonVmas[a].root != a)
+		k.anonVmaTreeInsert(w.anonVmas[a].root, v, label);
+}
+
+void anonVmaTreeUnlink(Kernel &k, VmaIdx v, const char *label)
+{
+	World &w = k.world();
+	AnonVmaIdx a = w.vmas[v].anonVma;
+	k.anonVmaTreeRemove(a, v, label);
+	if (w.anonVmas[a].root != a)
+		k.anonVmaTreeRemove(w.anonVmas[a].root, v, label);
+}
 
 void vmaStartWrite(Kernel &k, VmaIdx v, const char *label)
 {
@@ -126,7 +126,7 @@ VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow)
 	if (vma.anonVma != kNone) {
 		Lock &root = w.rootRwsem(vma.anonVma);
 		k.lock(root, "anon_vma_clone: anon_vma_lock_write()");
-		treeInsert(k, n, "anon_vma_clone: anon_vma_interval_tree_insert()");
+		anonVmaTreeLink(k, n, "anon_vma_clone: anon_vma_interval_tree_insert()");
 		k.unlock(root, "anon_vma_clone: anon_vma_unlock_write()");
 	}
 	vmaStartWrite(k, v, "__split_vma: vma_start_write(vma)");
@@ -137,7 +137,7 @@ VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow)
 	if (a != kNone) {
 		if (lockTree)
 			k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
-		treeRemove(k, v, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
+		anonVmaTreeUnlink(k, v, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
 	}
 	if (newBelow)
 		k.setVmaRange(v, addr, vma.end, vma.pgoff + (addr - vma.start) / kPageSize,
@@ -147,7 +147,7 @@ VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow)
 	/* vma_complete() */
 	k.linkVma(n, "vma_complete: vma_iter_store_new(new)");
 	if (a != kNone) {
-		treeInsert(k, v, "vma_complete: anon_vma_interval_tree_post_update_vma()");
+		anonVmaTreeLink(k, v, "vma_complete: anon_vma_interval_tree_post_update_vma()");
 		if (lockTree)
 			k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
 	}
@@ -225,16 +225,16 @@ VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::ui
 	if (a != kNone) {
 		if (lockTree)
 			k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
-		treeRemove(k, middle, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
+		anonVmaTreeUnlink(k, middle, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
 	}
 	k.setVmaRange(middle, nStart, nEnd, nPgoff, "vma_expand: vma_set_range()");
 	if (remove != kNone) {
 		k.detachVma(remove, "vma_complete: vma_mark_detached(next)");
 		if (a != kNone)
-			treeRemove(k, remove, "anon_vma_merge: unlink_anon_vmas(next)");
+			anonVmaTreeUnlink(k, remove, "anon_vma_merge: unlink_anon_vmas(next)");
 	}
 	if (a != kNone) {
-		treeInsert(k, middle, "vma_complete: anon_vma_interval_tree_post_update_vma()");
+		anonVmaTreeLink(k, middle, "vma_complete: anon_vma_interval_tree_post_update_vma()");
 		if (lockTree)
 			k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
 	}
