@@ -6,6 +6,7 @@
  *   2  an expectation was not met (check), or the replay diverged
  *   3  bad input or usage
  *   4  internal error (a bug in mmrace, including a nondeterministic model)
+ *   5  run: no harmful violation, but a budget ended the exploration before it was complete
  *   130 interrupted (SIGINT) before the exploration finished
  */
 #include <CLI/CLI.hpp>
@@ -49,7 +50,10 @@ int main(int argc, char **argv)
 	addRunOptions(*checkCmd, check.run);
 	checkCmd->add_option("--trace-dir", check.run.traceDir,
 			     "write the trace of every unexpected violation here");
-	checkCmd->add_flag("--tap", check.tap, "TAP version 13 output for CI");
+	checkCmd->add_flag("--tap", check.tap, "TAP version 13 output for CI (kselftest style: YAML "
+			   "diagnostics under each \"not ok\")");
+	checkCmd->add_option("--junit", check.junit, "also write a JUnit XML report to this file "
+			     "(one testcase per scenario)");
 
 	std::string listWhat;
 	auto *listCmd = app.add_subcommand("list", "list ops, guards, presets or invariants");
