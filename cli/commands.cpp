@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <csignal>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,7 +35,8 @@ void installInterruptHandler()
 	std::signal(SIGINT, [](int) { interrupted.store(true, std::memory_order_relaxed); });
 }
 
-namespace {
+namespace
+{
 
 /*
  * CLI numbers are validated as the scenario file's are: digits only (no
@@ -44,38 +45,40 @@ namespace {
 CLI::Validator unsignedIn(std::uint64_t lo, std::uint64_t hi, std::string note = "")
 {
 	return CLI::Validator(
-		[lo, hi, note](std::string &text) -> std::string {
-			std::uint64_t n = 0;
-			bool ok = !text.empty() && text.size() <= 20;
-			for (char c : text) {
-				if (c < '0' || c > '9' || n > (UINT64_MAX - (c - '0')) / 10) {
-					ok = false;
-					break;
-				}
-				n = n * 10 + static_cast<std::uint64_t>(c - '0');
-			}
-			if (ok && n >= lo && n <= hi)
-				return {};
-			return fmt::format("{} is out of range; allowed: an integer in {}..{}{}", text, lo, hi, note);
-		},
-		fmt::format("INT in {}..{}", lo, hi));
+	    [lo, hi, note](std::string &text) -> std::string {
+		    std::uint64_t n = 0;
+		    bool ok = !text.empty() && text.size() <= 20;
+		    for (char c : text) {
+			    if (c < '0' || c > '9' || n > (UINT64_MAX - (c - '0')) / 10) {
+				    ok = false;
+				    break;
+			    }
+			    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+		    }
+		    if (ok && n >= lo && n <= hi)
+			    return {};
+		    return fmt::format("{} is out of range; allowed: an integer in {}..{}{}", text,
+				       lo, hi, note);
+	    },
+	    fmt::format("INT in {}..{}", lo, hi));
 }
 
 CLI::Validator secondsIn(double hi)
 {
 	return CLI::Validator(
-		[hi](std::string &text) -> std::string {
-			char *end = nullptr;
-			errno = 0;
-			double v = std::strtod(text.c_str(), &end);
-			if (!text.empty() && end && *end == '\0' && errno == 0 && std::isfinite(v) && v > 0 &&
-			    v <= hi)
-				return {};
-			return fmt::format("{} is out of range; allowed: seconds, a number greater than "
-					   "0 and at most {:.0f}",
-					   text, hi);
-		},
-		"SECONDS");
+	    [hi](std::string &text) -> std::string {
+		    char *end = nullptr;
+		    errno = 0;
+		    double v = std::strtod(text.c_str(), &end);
+		    if (!text.empty() && end && *end == '\0' && errno == 0 && std::isfinite(v) &&
+			v > 0 && v <= hi)
+			    return {};
+		    return fmt::format(
+			"{} is out of range; allowed: seconds, a number greater than "
+			"0 and at most {:.0f}",
+			text, hi);
+	    },
+	    "SECONDS");
 }
 
 } // namespace
@@ -86,31 +89,35 @@ void addRunOptions(CLI::App &cmd, RunArgs &a)
 			"(default: the scenario's, else dpor)")
 		->check(CLI::IsMember({"dpor", "optimal", "dfs", "sleepset", "random", "pct"}));
 	cmd.add_option("--depth", a.depth, "bug depth for --strategy pct (default 3)")
-		->check(unsignedIn(1, 64));
+	    ->check(unsignedIn(1, 64));
 	cmd.add_option("--shard", a.shard,
 		       "K/N: explore share K (0..N-1) of a run split over N processes (batch "
 		       "systems); the shares' counts add up to the whole run's");
 	cmd.add_option("--preemption-bound", a.preemptionBound,
 		       "iterative context bounding, 0 preemptions, then 1, ... up to N (CHESS): "
 		       "with --strategy dpor with partial-order reduction, with dfs without")
-		->check(unsignedIn(0, kMaxPreemptionBound));
+	    ->check(unsignedIn(0, kMaxPreemptionBound));
 	cmd.add_option("--seed", a.seed, "seed for --strategy random (default 1)")
-		->check(unsignedIn(0, UINT64_MAX));
-	cmd.add_option("--max-executions", a.maxExecutions, "stop after N executions (default: none)")
-		->check(unsignedIn(1, UINT64_MAX));
-	cmd.add_option("--max-steps", a.maxSteps,
-		       fmt::format("steps per execution before it is reported as a possible livelock "
-				   "(default {})", kDefaultMaxSteps))
-		->check(unsignedIn(1, UINT64_MAX));
+	    ->check(unsignedIn(0, UINT64_MAX));
+	cmd.add_option("--max-executions", a.maxExecutions,
+		       "stop after N executions (default: none)")
+	    ->check(unsignedIn(1, UINT64_MAX));
+	cmd.add_option(
+	       "--max-steps", a.maxSteps,
+	       fmt::format("steps per execution before it is reported as a possible livelock "
+			   "(default {})",
+			   kDefaultMaxSteps))
+	    ->check(unsignedIn(1, UINT64_MAX));
 	cmd.add_option("--time-budget", a.timeBudget, "stop exploring after this many seconds")
-		->check(secondsIn(kMaxTimeBudgetSeconds));
-	cmd.add_option("--jobs,-j", a.jobs, fmt::format("worker threads (default: one per core, at "
-							"most {}); results do not depend on it",
-							kMaxJobs))
-		->check(unsignedIn(0, kMaxJobs, " (0: one per core)"));
+	    ->check(secondsIn(kMaxTimeBudgetSeconds));
+	cmd.add_option("--jobs,-j", a.jobs,
+		       fmt::format("worker threads (default: one per core, at "
+				   "most {}); results do not depend on it",
+				   kMaxJobs))
+	    ->check(unsignedIn(0, kMaxJobs, " (0: one per core)"));
 	cmd.add_option("--progress-seconds", a.progressSeconds,
 		       "off a terminal, print a progress line to stderr this often (default 30)")
-		->check(secondsIn(kMaxTimeBudgetSeconds));
+	    ->check(secondsIn(kMaxTimeBudgetSeconds));
 	cmd.add_option("--preset", a.preset, "run with this preset's guards (overrides the "
 		       "scenario's guard settings)");
 	cmd.add_option("--guards-off", a.guardsOff, "guards to switch off, comma separated "
@@ -159,13 +166,15 @@ RunOptions toRunOptions(const RunArgs &a)
 			if (s.seconds < *next)
 				return;
 			*next = s.seconds + every;
-			std::fprintf(stderr, "mmrace: progress: %llu executions (%llu complete, %llu pruned), "
-				     "%llu steps, %.0f s, %.0f steps/s\n",
-				     static_cast<unsigned long long>(s.executions),
-				     static_cast<unsigned long long>(s.complete),
-				     static_cast<unsigned long long>(s.pruned),
-				     static_cast<unsigned long long>(s.steps), s.seconds,
-				     s.seconds > 0 ? static_cast<double>(s.steps) / s.seconds : 0.0);
+			std::fprintf(
+			    stderr,
+			    "mmrace: progress: %llu executions (%llu complete, %llu pruned), "
+			    "%llu steps, %.0f s, %.0f steps/s\n",
+			    static_cast<unsigned long long>(s.executions),
+			    static_cast<unsigned long long>(s.complete),
+			    static_cast<unsigned long long>(s.pruned),
+			    static_cast<unsigned long long>(s.steps), s.seconds,
+			    s.seconds > 0 ? static_cast<double>(s.steps) / s.seconds : 0.0);
 		};
 	}
 	return o;
@@ -206,8 +215,8 @@ std::string guardsLine(const ScenarioRun &r)
  */
 struct TracePaths {
 	std::string dir;
-	std::string base;	/* a sanitised name, no ".trace.json" */
-	std::string explicitPath;	/* --trace */
+	std::string base;	  /* a sanitised name, no ".trace.json" */
+	std::string explicitPath; /* --trace */
 
 	std::string harmful() const
 	{
@@ -217,7 +226,8 @@ struct TracePaths {
 	}
 	std::string benign(const std::string &invariant) const
 	{
-		return (fs::path(dir) / traces::traceFileName(base, ".benign-" + invariant)).string();
+		return (fs::path(dir) / traces::traceFileName(base, ".benign-" + invariant))
+		    .string();
 	}
 };
 
@@ -244,7 +254,8 @@ public:
 		std::string file = traces::traceFileName(name);
 		p.base = file.substr(0, file.size() - std::strlen(".trace.json"));
 		for (int n = 2; !used_.insert(p.base).second; ++n)
-			p.base = fmt::format("{}-{}", file.substr(0, file.size() - std::strlen(".trace.json")), n);
+			p.base = fmt::format(
+			    "{}-{}", file.substr(0, file.size() - std::strlen(".trace.json")), n);
 		return p;
 	}
 
@@ -285,7 +296,8 @@ int cmdRun(const RunArgs &a)
 		scs.push_back(std::move(*sc));
 		paths.push_back(namer.paths(a, scs.back()));
 		/* Before exploring: an hour's trace must not be lost to a bad destination. */
-		if (std::string err = traces::checkTraceDestination(paths.back().harmful()); !err.empty()) {
+		if (std::string err = traces::checkTraceDestination(paths.back().harmful());
+		    !err.empty()) {
 			std::cerr << "mmrace: " << err << "\n";
 			return kExitBadInput;
 		}
@@ -317,14 +329,15 @@ int cmdRun(const RunArgs &a)
 		}
 		const ExploreStats &st = r.result.stats;
 		if (!r.harmfulTrace)
-			std::cout << fmt::format("\nno harmful violation{}{}\n",
-						 st.benignFindings ? fmt::format(" ({} benign findings in all "
-										 "executions)",
-										 st.benignFindings)
-								   : "",
-						 incomplete(st) ? " in the part explored: the budget ran out "
-								  "before the exploration was complete"
-								: "");
+			std::cout << fmt::format(
+			    "\nno harmful violation{}{}\n",
+			    st.benignFindings ? fmt::format(" ({} benign findings in all "
+							    "executions)",
+							    st.benignFindings)
+					      : "",
+			    incomplete(st) ? " in the part explored: the budget ran out "
+					     "before the exploration was complete"
+					   : "");
 		std::cout << summaryLine(st) << "\n\n";
 		if (st.stoppedBy == "interrupt")
 			return exit == kExitViolation ? exit : kExitInterrupted;
@@ -430,7 +443,8 @@ Verdict judge(const scenarios::ExpectSpec &e, const ScenarioRun &r)
 		bool found = std::any_of(res.benign.begin(), res.benign.end(), [&](const Counterexample &c) {
 			return c.finding.invariant == e.invariant;
 		});
-		return {found && !res.harmful, got + (found || res.stats.exhausted ? "" : " (not exhausted)")};
+		return {found && !res.harmful,
+			got + (found || res.stats.exhausted ? "" : " (not exhausted)")};
 	}
 	return {res.harmful && res.harmful->finding.invariant == e.invariant, got};
 }
@@ -447,18 +461,19 @@ std::string expectText(const scenarios::ExpectSpec &e)
 
 } // namespace
 
-namespace {
+namespace
+{
 
 /* One scenario file's line in the report. */
 struct CheckEntry {
 	enum class Status { Pass, Fail, Error, Interrupted } status = Status::Pass;
 	std::string file, name;
-	std::string expect, got;	/* Pass / Fail */
-	std::string message;		/* Error: why it did not load */
+	std::string expect, got; /* Pass / Fail */
+	std::string message;	 /* Error: why it did not load */
 	std::uint64_t executions = 0;
 	double seconds = 0;
-	std::string trace;		/* written trace, if any */
-	std::string rerun;		/* the command that shows the failure */
+	std::string trace; /* written trace, if any */
+	std::string rerun; /* the command that shows the failure */
 };
 
 /* Valid UTF-8 is kept, anything else becomes '?': XML and YAML need text. */
@@ -467,7 +482,11 @@ std::string utf8(const std::string &s)
 	std::string out;
 	for (std::size_t i = 0; i < s.size();) {
 		auto c = static_cast<unsigned char>(s[i]);
-		std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		std::size_t n = c < 0x80	 ? 1
+				: (c >> 5) == 6	 ? 2
+				: (c >> 4) == 14 ? 3
+				: (c >> 3) == 30 ? 4
+						 : 0;
 		bool ok = n > 0 && i + n <= s.size();
 		for (std::size_t k = 1; ok && k < n; ++k)
 			ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
@@ -487,13 +506,26 @@ std::string xmlEscape(const std::string &s)
 	std::string out;
 	for (char c : utf8(s)) {
 		switch (c) {
-		case '&': out += "&amp;"; break;
-		case '<': out += "&lt;"; break;
-		case '>': out += "&gt;"; break;
-		case '"': out += "&quot;"; break;
-		case '\'': out += "&apos;"; break;
-		case '\n': out += "&#10;"; break;
-		default: out += c;
+		case '&':
+			out += "&amp;";
+			break;
+		case '<':
+			out += "&lt;";
+			break;
+		case '>':
+			out += "&gt;";
+			break;
+		case '"':
+			out += "&quot;";
+			break;
+		case '\'':
+			out += "&apos;";
+			break;
+		case '\n':
+			out += "&#10;";
+			break;
+		default:
+			out += c;
 		}
 	}
 	return out;
@@ -544,22 +576,26 @@ std::string junitReport(const std::vector<CheckEntry> &entries, double seconds)
 			   "errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n",
 			   entries.size(), failures, errors, skipped, seconds);
 	for (const auto &e : entries) {
-		out += fmt::format("    <testcase classname=\"mmrace.check\" name=\"{}\" file=\"{}\" "
-				   "time=\"{:.3f}\"",
-				   xmlEscape(e.name), xmlEscape(e.file), e.seconds);
+		out +=
+		    fmt::format("    <testcase classname=\"mmrace.check\" name=\"{}\" file=\"{}\" "
+				"time=\"{:.3f}\"",
+				xmlEscape(e.name), xmlEscape(e.file), e.seconds);
 		std::string body;
-		std::string detail = fmt::format("file: {}\nexpect: {}\ngot: {}\nexecutions: {}\n{}", e.file,
-						 e.expect, e.got, e.executions,
-						 e.trace.empty() ? "" : "trace: " + e.trace + "\n");
+		std::string detail = fmt::format(
+		    "file: {}\nexpect: {}\ngot: {}\nexecutions: {}\n{}", e.file, e.expect, e.got,
+		    e.executions, e.trace.empty() ? "" : "trace: " + e.trace + "\n");
 		if (e.status == S::Fail)
-			body = fmt::format("      <failure type=\"expectation\" message=\"{}\">{}</failure>\n",
-					   xmlEscape(fmt::format("expect {}; got {}", e.expect, e.got)),
-					   xmlEscape(detail + e.rerun + "\n"));
+			body = fmt::format(
+			    "      <failure type=\"expectation\" message=\"{}\">{}</failure>\n",
+			    xmlEscape(fmt::format("expect {}; got {}", e.expect, e.got)),
+			    xmlEscape(detail + e.rerun + "\n"));
 		else if (e.status == S::Error)
-			body = fmt::format("      <error type=\"bad-input\" message=\"{}\">{}</error>\n",
-					   xmlEscape(e.message), xmlEscape(e.message + "\n"));
+			body = fmt::format(
+			    "      <error type=\"bad-input\" message=\"{}\">{}</error>\n",
+			    xmlEscape(e.message), xmlEscape(e.message + "\n"));
 		else if (e.status == S::Interrupted)
-			body = "      <skipped message=\"interrupted (Ctrl-C) before it finished\"/>\n";
+			body = "      <skipped message=\"interrupted (Ctrl-C) before it "
+			       "finished\"/>\n";
 		out += body.empty() ? "/>\n" : ">\n" + body + "    </testcase>\n";
 	}
 	out += "  </testsuite>\n</testsuites>\n";
@@ -579,7 +615,8 @@ std::string collectScenarios(const std::vector<std::string> &paths, std::vector<
 			if (ec)
 				return fmt::format("{}: cannot list: {}", p, ec.message());
 			if (files.size() == before)
-				return fmt::format("{}: no scenario files (*.json) in this directory", p);
+				return fmt::format(
+				    "{}: no scenario files (*.json) in this directory", p);
 		} else if (fs::exists(p, ec)) {
 			files.push_back(p);
 		} else {
@@ -604,7 +641,8 @@ int cmdCheck(const CheckArgs &c)
 	/* Destinations first: a report or trace must not be lost after the run. */
 	const bool writeTraces = c.run.traceDir != ".";
 	for (const std::string &dest :
-	     {writeTraces ? (fs::path(c.run.traceDir) / "check.trace.json").string() : std::string(),
+	     {writeTraces ? (fs::path(c.run.traceDir) / "check.trace.json").string()
+			  : std::string(),
 	      c.junit}) {
 		if (dest.empty())
 			continue;
@@ -657,34 +695,45 @@ int cmdCheck(const CheckArgs &c)
 		}
 		entries.push_back(e);
 		std::size_t n = entries.size();
-		std::string detail = fmt::format("{} executions, {:.2f} s", e.executions, e.seconds);
+		std::string detail =
+		    fmt::format("{} executions, {:.2f} s", e.executions, e.seconds);
 		if (c.tap) {
 			if (e.status == S::Interrupted)
 				break;
-			std::cout << fmt::format("{} {} - {}\n", e.status == S::Pass ? "ok" : "not ok", n,
+			std::cout << fmt::format("{} {} - {}\n",
+						 e.status == S::Pass ? "ok" : "not ok", n,
 						 tapText(e.name));
 			if (e.status == S::Pass)
-				std::cout << fmt::format("# {}: expect {}; got {}; {}\n", tapText(e.name),
-							 tapText(e.expect), tapText(e.got), detail);
+				std::cout
+				    << fmt::format("# {}: expect {}; got {}; {}\n", tapText(e.name),
+						   tapText(e.expect), tapText(e.got), detail);
 			else if (e.status == S::Error)
-				std::cout << fmt::format("  ---\n  message: {}\n  severity: fail\n  file: {}\n  ...\n",
-							 yamlQuote("bad input: " + e.message), yamlQuote(f));
+				std::cout << fmt::format(
+				    "  ---\n  message: {}\n  severity: fail\n  file: {}\n  ...\n",
+				    yamlQuote("bad input: " + e.message), yamlQuote(f));
 			else
 				std::cout << fmt::format(
-				    "  ---\n  message: {}\n  severity: fail\n  file: {}\n  expect: {}\n  got: {}\n"
+				    "  ---\n  message: {}\n  severity: fail\n  file: {}\n  expect: "
+				    "{}\n  got: {}\n"
 				    "  executions: {}\n  seconds: {:.3f}\n{}  {}: {}\n  ...\n",
-				    yamlQuote(fmt::format("expect {}; got {}", e.expect, e.got)), yamlQuote(f),
-				    yamlQuote(e.expect), yamlQuote(e.got), e.executions, e.seconds,
-				    e.trace.empty() ? "" : fmt::format("  trace: {}\n", yamlQuote(e.trace)),
-				    e.rerun.substr(0, e.rerun.find(':')), yamlQuote(e.rerun.substr(e.rerun.find(':') + 2)));
+				    yamlQuote(fmt::format("expect {}; got {}", e.expect, e.got)),
+				    yamlQuote(f), yamlQuote(e.expect), yamlQuote(e.got),
+				    e.executions, e.seconds,
+				    e.trace.empty()
+					? ""
+					: fmt::format("  trace: {}\n", yamlQuote(e.trace)),
+				    e.rerun.substr(0, e.rerun.find(':')),
+				    yamlQuote(e.rerun.substr(e.rerun.find(':') + 2)));
 		} else if (e.status == S::Error) {
 			std::cout << fmt::format("FAIL {:<40} bad input (see above)\n", f);
 		} else if (e.status != S::Interrupted) {
 			std::cout << fmt::format("{:<4} {:<40} expect {:<32} got {} ({})\n",
-						 e.status == S::Pass ? "ok" : "FAIL", e.name, e.expect, e.got, detail);
+						 e.status == S::Pass ? "ok" : "FAIL", e.name,
+						 e.expect, e.got, detail);
 			if (!e.trace.empty())
 				std::cout << "     trace: " << e.trace << "\n";
 		}
+		std::cout << std::flush; /* CI logs follow a long check as it goes */
 	}
 	std::size_t passed = 0, failed = 0, errors = 0, ran = 0;
 	for (const auto &e : entries) {
@@ -697,13 +746,14 @@ int cmdCheck(const CheckArgs &c)
 	if (errors)
 		summary += fmt::format(" ({} did not load)", errors);
 	if (interrupted.load())
-		summary += fmt::format("; interrupted: {} of {} scenarios not run", files.size() - ran,
-				       files.size());
+		summary += fmt::format("; interrupted: {} of {} scenarios not run",
+				       files.size() - ran, files.size());
 	if (c.tap && interrupted.load())
 		std::cout << "Bail out! interrupted (Ctrl-C)\n";
 	std::cout << (c.tap ? "# " : "") << summary << "\n";
 	if (!c.junit.empty()) {
-		if (std::string err = traces::writeFileAtomically(c.junit, junitReport(entries, total));
+		if (std::string err =
+			traces::writeFileAtomically(c.junit, junitReport(entries, total));
 		    !err.empty()) {
 			std::cerr << "mmrace: " << err << "\n";
 			return kExitBadInput;

@@ -29,7 +29,7 @@ inline constexpr int kExitInterrupted = 130;	/* 128 + SIGINT, as shells report i
 /* Limits of command-line numbers (the scenario file's where it has one). */
 inline constexpr std::uint64_t kMaxJobs = 256;
 inline constexpr std::uint64_t kMaxPreemptionBound = 16;
-inline constexpr double kMaxTimeBudgetSeconds = 1e7;	/* about 115 days */
+inline constexpr double kMaxTimeBudgetSeconds = 1e7; /* about 115 days */
 
 struct RunArgs {
 	std::vector<std::string> files;
@@ -45,15 +45,15 @@ struct RunArgs {
 	bool guardsOffGiven = false;
 	std::string tracePath;
 	std::string traceDir = ".";
-	bool progress = false;		/* the live line, on a terminal */
-	double progressSeconds = 30;	/* otherwise a plain line this often */
+	bool progress = false;	     /* the live line, on a terminal */
+	double progressSeconds = 30; /* otherwise a plain line this often */
 };
 
 struct CheckArgs {
 	std::vector<std::string> paths;
 	RunArgs run;
 	bool tap = false;
-	std::string junit;	/* JUnit XML report file, if given */
+	std::string junit; /* JUnit XML report file, if given */
 };
 
 void addRunOptions(CLI::App &cmd, RunArgs &args);

@@ -50,9 +50,11 @@ int main(int argc, char **argv)
 	addRunOptions(*checkCmd, check.run);
 	checkCmd->add_option("--trace-dir", check.run.traceDir,
 			     "write the trace of every unexpected violation here");
-	checkCmd->add_flag("--tap", check.tap, "TAP version 13 output for CI (kselftest style: YAML "
+	checkCmd->add_flag("--tap", check.tap,
+			   "TAP version 13 output for CI (kselftest style: YAML "
 			   "diagnostics under each \"not ok\")");
-	checkCmd->add_option("--junit", check.junit, "also write a JUnit XML report to this file "
+	checkCmd->add_option("--junit", check.junit,
+			     "also write a JUnit XML report to this file "
 			     "(one testcase per scenario)");
 
 	std::string listWhat;

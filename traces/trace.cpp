@@ -6,9 +6,9 @@
 #include <cstring>
 #include <vector>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,7 +71,8 @@ std::string traceToJson(const Trace &t)
 	return j.dump(1, '\t') + "\n";
 }
 
-namespace {
+namespace
+{
 
 /* A malformed trace: the JSON path and what is wrong. */
 struct Bad {
@@ -137,7 +138,8 @@ std::vector<std::string> strings(const json &o, const char *key, const std::stri
 std::uint64_t u64(const json &v, const std::string &path, std::uint64_t max = UINT64_MAX)
 {
 	if (!v.is_number_unsigned() || v.get<std::uint64_t>() > max)
-		throw Bad{fmt::format("{}: expected an integer in 0..{}, got {}", path, max, describe(v))};
+		throw Bad{fmt::format("{}: expected an integer in 0..{}, got {}", path, max,
+				      describe(v))};
 	return v.get<std::uint64_t>();
 }
 
@@ -170,9 +172,10 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 			return file + ": $.version: missing (this mmrace reads version " +
 			       std::to_string(kTraceVersion) + ")";
 		if (!ver->is_number_unsigned() || ver->get<std::uint64_t>() != kTraceVersion)
-			return fmt::format("{}: $.version: trace format version {} is not supported (this "
-					   "mmrace reads version {})",
-					   file, ver->dump(), kTraceVersion);
+			return fmt::format(
+			    "{}: $.version: trace format version {} is not supported (this "
+			    "mmrace reads version {})",
+			    file, ver->dump(), kTraceVersion);
 		t.version = kTraceVersion;
 		t.scenarioFile = str(j, "scenario_file", "$");
 		t.scenarioName = optStr(j, "scenario_name", "$");
@@ -192,8 +195,14 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 			    (c[0] != "t" && c[0] != "v"))
 				throw Bad{p + ": each choice is [\"t\"|\"v\", value, options]"};
 			bool task = c[0] == "t";
-			t.choices.push_back({task ? Choice::Kind::Task : Choice::Kind::Value,
-					     u32(c[1], p + "[1]"), u32(c[2], p + "[2]")});
+			std::uint32_t value = u32(c[1], p + "[1]"), options = u32(c[2], p + "[2]");
+			/* A task is one of at most 64; a value is one of `options`. */
+			if (task ? value >= 64 : value >= options)
+				throw Bad{fmt::format("{}: value {} is out of range (0..{})", p,
+						      value,
+						      task ? 63 : std::int64_t{options} - 1)};
+			t.choices.push_back(
+			    {task ? Choice::Kind::Task : Choice::Kind::Value, value, options});
 		}
 		t.threads = strings(j, "threads", "$");
 		const json &steps = arr(j, "steps", "$");
@@ -201,8 +210,8 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 			std::string p = fmt::format("$.steps[{}]", i);
 			const json &s = obj(steps[i], p);
 			t.steps.push_back({u64(field(s, "i", p), p + ".i"), str(s, "thread", p),
-					   str(s, "function", p), str(s, "what", p), str(s, "access", p),
-					   strings(s, "locks", p)});
+					   str(s, "function", p), str(s, "what", p),
+					   str(s, "access", p), strings(s, "locks", p)});
 		}
 		const json &v = obj(field(j, "violation", "$"), "$.violation");
 		const std::string vp = "$.violation";
@@ -214,19 +223,20 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 		for (std::size_t i = 0; i < refs.size(); ++i) {
 			std::string p = fmt::format("$.violation.steps[{}]", i);
 			const json &r = obj(refs[i], p);
-			t.violation.steps.push_back(
-			    {u64(field(r, "step", p), p + ".step"), str(r, "thread", p), str(r, "what", p)});
+			t.violation.steps.push_back({u64(field(r, "step", p), p + ".step"),
+						     str(r, "thread", p), str(r, "what", p)});
 		}
 		if (j.contains("lockdep")) {
 			const json &edges = arr(j, "lockdep", "$");
 			for (std::size_t i = 0; i < edges.size(); ++i) {
 				std::string p = fmt::format("$.lockdep[{}]", i);
 				const json &e = obj(edges[i], p);
-				t.lockdep.push_back({lockId(field(e, "from", p), p + ".from"),
-						     lockId(field(e, "to", p), p + ".to"), str(e, "task", p),
-						     str(e, "from_lock", p), str(e, "to_lock", p),
-						     str(e, "from_at", p), str(e, "to_at", p),
-						     u64(field(e, "execution", p), p + ".execution")});
+				t.lockdep.push_back(
+				    {lockId(field(e, "from", p), p + ".from"),
+				     lockId(field(e, "to", p), p + ".to"), str(e, "task", p),
+				     str(e, "from_lock", p), str(e, "to_lock", p),
+				     str(e, "from_at", p), str(e, "to_at", p),
+				     u64(field(e, "execution", p), p + ".execution")});
 			}
 		}
 		return t;
@@ -259,7 +269,8 @@ std::string traceFileName(const std::string &name, const std::string &suffix)
 	return out + ".trace.json";
 }
 
-namespace {
+namespace
+{
 
 std::string dirOf(const std::string &path)
 {
@@ -300,22 +311,24 @@ std::string checkTraceDestination(const std::string &path)
 		if (S_ISLNK(st.st_mode)) {
 			struct stat target;
 			if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode))
-				return fmt::format("cannot write {}: it is a symbolic link to something "
-						   "that is not a regular file; only a regular file is "
-						   "replaced",
-						   path);
+				return fmt::format(
+				    "cannot write {}: it is a symbolic link to something "
+				    "that is not a regular file; only a regular file is "
+				    "replaced",
+				    path);
 		} else if (!S_ISREG(st.st_mode)) {
-			return fmt::format("cannot write {}: it is {}; only a regular file is replaced",
-					   path,
-					   S_ISDIR(st.st_mode)	   ? "a directory"
-					   : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node"
-					   : S_ISFIFO(st.st_mode)	   ? "a FIFO"
-									   : "not a regular file");
+			return fmt::format(
+			    "cannot write {}: it is {}; only a regular file is replaced", path,
+			    S_ISDIR(st.st_mode)				 ? "a directory"
+			    : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node"
+			    : S_ISFIFO(st.st_mode)			 ? "a FIFO"
+									 : "not a regular file");
 		}
 	}
 	std::string dir = dirOf(path);
 	if (::stat(dir.c_str(), &st) != 0)
-		return fmt::format("cannot write {}: directory {}: {}", path, dir, std::strerror(errno));
+		return fmt::format("cannot write {}: directory {}: {}", path, dir,
+				   std::strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return fmt::format("cannot write {}: {} is not a directory", path, dir);
 	/* Writable? Try what saveTrace() will do (catches read-only mounts too). */
@@ -401,7 +414,8 @@ std::variant<Trace, std::string> loadTrace(const std::string &path)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			std::string err = fmt::format("{}: cannot read: {}", path, std::strerror(errno));
+			std::string err =
+			    fmt::format("{}: cannot read: {}", path, std::strerror(errno));
 			::close(fd);
 			return err;
 		}
@@ -409,8 +423,9 @@ std::variant<Trace, std::string> loadTrace(const std::string &path)
 			break;
 		if (text.size() + static_cast<std::size_t>(n) > kMaxTraceFileSize) {
 			::close(fd);
-			return fmt::format("{}: cannot read: a trace is at most {} MiB; this file is larger",
-					   path, kMaxTraceFileSize >> 20);
+			return fmt::format(
+			    "{}: cannot read: a trace is at most {} MiB; this file is larger", path,
+			    kMaxTraceFileSize >> 20);
 		}
 		text.append(buf, static_cast<std::size_t>(n));
 	}
