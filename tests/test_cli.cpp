@@ -738,3 +738,17 @@ TEST_CASE("cli: an interrupted check reports only what it ran", "[cli][hardening
 					     Catch::Contains("Bail out! interrupted"));
 	}
 }
+
+TEST_CASE("cli: off a terminal, a plain progress line every --progress-seconds", "[cli][hardening]")
+{
+	/* stderr is a pipe here. The run lasts its time budget, 2.5 s: progress
+	 * is reported after about 1 s and 2 s. */
+	auto r = mmrace("run -j1 --strategy sleepset --time-budget 2.5 --progress-seconds 0.5 '" +
+			root() + "/scenarios/library/uffd-move-two-movers-reclaim.json'");
+	INFO(r.out);
+	CHECK(r.exit == 5);
+	CHECK_THAT(r.out, Catch::Contains("\nmmrace: progress: ") ||
+			      Catch::StartsWith("mmrace: progress: "));
+	CHECK_THAT(r.out, Catch::Contains(" executions ("));
+	CHECK_THAT(r.out, !Catch::Contains("\r"));
+}
