@@ -152,11 +152,27 @@ RunOptions toRunOptions(const RunArgs &a)
 	if (a.guardsOffGiven)
 		o.guardsOff = a.guardsOff;
 	if (a.progress) {
-		o.progress = [](const ExploreStats &s) {
-			std::fprintf(stderr, "\r  %llu executions, %.0f steps/s, depth %llu   ",
-				     static_cast<unsigned long long>(s.executions),
-				     s.seconds > 0 ? static_cast<double>(s.steps) / s.seconds : 0.0,
-				     static_cast<unsigned long long>(s.maxDepth));
+		/* With a budget from the command line, the time to its end. */
+		std::uint64_t maxExec = a.maxExecutions.value_or(0);
+		double budget = a.timeBudget;
+		o.progress = [maxExec, budget](const ExploreStats &s) {
+			double rate =
+			    s.seconds > 0 ? static_cast<double>(s.executions) / s.seconds : 0;
+			double left = -1;
+			if (maxExec && rate > 0)
+				left =
+				    static_cast<double>(maxExec - std::min(maxExec, s.executions)) /
+				    rate;
+			if (budget > 0)
+				left = left < 0 ? budget - s.seconds
+						: std::min(left, budget - s.seconds);
+			std::fprintf(
+			    stderr, "\r  %llu executions, %.0f/s, %.0f steps/s, depth %llu%s   ",
+			    static_cast<unsigned long long>(s.executions), rate,
+			    s.seconds > 0 ? static_cast<double>(s.steps) / s.seconds : 0.0,
+			    static_cast<unsigned long long>(s.maxDepth),
+			    left >= 0 ? fmt::format(", budget ends in {:.0f} s", left).c_str()
+				      : "");
 		};
 	} else if (a.progressSeconds > 0) {
 		/* Off a terminal (CI logs): one plain line every progressSeconds. */
