@@ -27,12 +27,19 @@ namespace mmrace::cli {
 
 namespace fs = std::filesystem;
 
-/* Ctrl-C stops exploring after the current execution; the summary is still printed. */
+/* Ctrl-C stops exploring after the current execution; the summary is still
+ * printed. A second Ctrl-C ends mmrace at once (a step that never returns). */
 static std::atomic<bool> interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 
 void installInterruptHandler()
 {
-	std::signal(SIGINT, [](int) { interrupted.store(true, std::memory_order_relaxed); });
+	std::signal(SIGINT, [](int sig) {
+		if (interrupted.exchange(true)) {
+			std::signal(sig, SIG_DFL);
+			std::raise(sig);
+		}
+	});
 }
 
 namespace
