@@ -532,12 +532,12 @@ private:
 				    i, hex(src + i * kPageSize), hex(dst + i * kPageSize),
 				    whyNot(src + i * kPageSize, dst + i * kPageSize));
 		if (moved < pages && movable(src + moved * kPageSize, dst + moved * kPageSize) > 0)
-			return fmt::format("{}: page {} ({} -> {}) is movable (present, exclusive, "
-					   "unpinned, none at dst), the spec expects {}",
-					   expect(r, ""), moved, hex(src + moved * kPageSize),
-					   hex(dst + moved * kPageSize),
-					   moved ? "the count of pages moved so far, then the rest"
-						 : "it to move");
+			return fmt::format(
+			    "returned {}, but page {} ({} -> {}) is movable (present, exclusive, "
+			    "unpinned, none at dst): the spec expects {}",
+			    r, moved, hex(src + moved * kPageSize), hex(dst + moved * kPageSize),
+			    moved ? "the count of the pages moved before the one that failed"
+				  : "it to move");
 		for (std::uint64_t i = 0; i < moved; ++i) {
 			entries_[dst + i * kPageSize] = entries_.at(src + i * kPageSize);
 			entries_.erase(src + i * kPageSize);

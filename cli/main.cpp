@@ -77,6 +77,7 @@ int main(int argc, char **argv)
 	sweepCmd->add_option("--out", sweep.outDir, "where minimised findings go (default sweep-findings)");
 	sweepCmd->add_option("--jobs,-j", sweep.jobs, "scenarios run at once, each in its own process (default 1)");
 	sweepCmd->add_flag("!--no-minimise", sweep.minimise, "write findings as generated");
+	sweepCmd->add_option("--scenario", sweep.files, "judge these scenario files as the sweep does (harmful findings, and the sequential spec for one thread) instead of generating");
 	sweepCmd->add_option("--emit", sweep.emitDir, "also write every generated scenario to this directory");
 
 	try {

@@ -285,6 +285,27 @@ int cmdSweep(const SweepArgs &a)
 	o.maxSteps = a.maxSteps;
 	o.timeBudgetSeconds = a.timeBudget;
 	unsigned jobs = std::max(1u, a.jobs);
+	if (!a.files.empty()) {
+		unsigned bad = 0;
+		for (const std::string &f : a.files) {
+			std::ifstream in(f);
+			if (!in)
+				throw std::invalid_argument(f + ": cannot open");
+			Json doc;
+			try {
+				doc = Json::parse(in);
+			} catch (const std::exception &e) {
+				throw std::invalid_argument(f + ": not JSON: " + e.what());
+			}
+			Verdict v = judgeIsolated(doc, o);
+			bad += !v.kind.empty();
+			std::cout << fmt::format("{}: {}{}", f,
+						 v.kind.empty() ? "clean" : "[" + v.kind + "] ",
+						 v.detail)
+				  << (v.budgetLimited ? " (budget-limited)" : "") << std::endl;
+		}
+		return bad ? kExitViolation : kExitOk;
+	}
 	fs::create_directories(a.outDir);
 	if (!a.emitDir.empty())
 		fs::create_directories(a.emitDir);

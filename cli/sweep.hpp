@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -53,6 +54,8 @@ struct SweepArgs {
 	std::string outDir = "sweep-findings";
 	unsigned jobs = 1;
 	bool minimise = true;
+	/* non-empty: judge these scenario files as the sweep would, generate nothing */
+	std::vector<std::string> files;
 	std::string emitDir; /* non-empty: also write every generated scenario there */
 };
 
