@@ -205,12 +205,14 @@ private:
 				bool writable = vma->writable && !rng_.chance(25);
 				if (!writable)
 					pg["writable"] = false;
-				if (!writable && rng_.chance(40))
+				bool exclusive = writable || !rng_.chance(40);
+				if (!exclusive)
 					pg["exclusive"] = false;
 				if (rng_.chance(30))
 					pg["young"] = false;
+				/* FOLL_PIN needs PageAnonExclusive (GUP unshares first) */
 				if (rng_.chance(15))
-					pg["gup"] = rng_.chance(70) ? "pin" : "get";
+					pg["gup"] = exclusive && rng_.chance(70) ? "pin" : "get";
 				if (rng_.chance(35)) {
 					Json tlb = Json::array();
 					for (const std::string &t : threadNames_)
