@@ -420,37 +420,51 @@ private:
 			return r == kEINVAL
 				   ? ""
 				   : expect(r, "-22 (MREMAP_FIXED without MREMAP_MAYMOVE)");
-		if (fixed && newAddr < old + oldLen && old < newAddr + newLen)
-			return r == kEINVAL ? "" : expect(r, "-22 (the ranges overlap)");
 		if (newLen == 0)
 			return r == kEINVAL ? "" : expect(r, "-22 (new_len 0)");
-		/* vma_lookup(old), and the old range inside that one VMA */
+		/* do_mremap() as mm/mremap.c at the model's reference commit:
+		 * vma_lookup(old) or -EFAULT. mremap_to() (FIXED): the overlap
+		 * check (-EINVAL), do_munmap() of the destination, the shrink
+		 * (old_len = new_len), then resize_is_valid(): -EFAULT if the
+		 * range leaves its VMA ("We can't remap across vm area
+		 * boundaries"), with the destination already unmapped.
+		 * mremap_at(): no-resize returns old and an in-place shrink
+		 * unmaps the tail, both unchecked; an expansion checks
+		 * resize_is_valid() first. */
 		const Cover *c = coverAt(old);
-		bool inside = c != nullptr;
-		for (std::uint64_t x = old; inside && x < old + oldLen; x += kPageSize)
-			inside = coverAt(x) != nullptr;
-		/* the old range lies in one VMA */
-		for (std::uint64_t x = old + kPageSize; inside && x < old + oldLen; x += kPageSize)
-			inside = coverAt(x)->vma == c->vma;
-		if (!inside)
-			return r == kEFAULT
-				   ? ""
-				   : expect(r, "-14 (no VMA at old, or the range crosses its end)");
+		if (!c)
+			return r == kEFAULT ? "" : expect(r, "-14 (no VMA at old)");
+		auto insideVma = [&](std::uint64_t len) {
+			for (std::uint64_t x = old; x < old + len; x += kPageSize)
+				if (!coverAt(x) || coverAt(x)->vma != c->vma)
+					return false;
+			return true;
+		};
 		if (fixed) {
-			if (r == kENOMEM && allocFails) {
-				unmapRange(newAddr, newAddr + newLen);
-				return "";
-			}
-			if (r != static_cast<long>(newAddr))
-				return expect(r, fmt::format("{} (new_addr)", hex(newAddr)));
+			if (newAddr < old + oldLen && old < newAddr + newLen)
+				return r == kEINVAL ? "" : expect(r, "-22 (the ranges overlap)");
 			unmapRange(newAddr, newAddr + newLen);
 			if (newLen < oldLen) {
 				unmapRange(old + newLen, old + oldLen);
 				oldLen = newLen;
 			}
+			if (!coverAt(old) || !insideVma(oldLen))
+				return r == kEFAULT
+					   ? ""
+					   : expect(
+						 r,
+						 "-14 (the range leaves its VMA; the destination "
+						 "is unmapped already)");
+			if (r == kENOMEM && allocFails)
+				return "";
+			if (r != static_cast<long>(newAddr))
+				return expect(r, fmt::format("{} (new_addr)", hex(newAddr)));
 			move(old, oldLen, newAddr, newLen);
 			return "";
 		}
+		if (newLen > oldLen && !insideVma(oldLen))
+			return r == kEFAULT ? ""
+					    : expect(r, "-14 (the range to expand leaves its VMA)");
 		if (newLen == oldLen)
 			return r == static_cast<long>(old)
 				   ? ""

@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 					    "minimise and write each harmful finding (docs/sweep.md)");
 	sweepCmd->add_option("--count", sweep.count, "scenarios to generate (default 100)");
 	sweepCmd->add_option("--seed", sweep.seed, "scenario i derives from (seed, i) (default 1)");
+	sweepCmd->add_option("--from", sweep.from, "index of the first scenario (default 0): --from I --count 1 re-runs scenario I alone");
 	sweepCmd->add_option("--threads", sweep.threads, "threads per scenario: N or A-B within 1-4 (default 1-4)");
 	sweepCmd->add_option("--pages", sweep.pages, "pages placed per scenario: N or A-B within 1-4 (default 1-4)");
 	sweepCmd->add_option("--max-executions", sweep.maxExecutions, "execution budget per scenario (default 2000)");

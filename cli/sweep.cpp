@@ -326,7 +326,7 @@ int cmdSweep(const SweepArgs &a)
 		if (pid < 0)
 			throw std::runtime_error("fork() failed");
 		if (pid == 0) {
-			Json doc = scenarios::generateScenario(a.seed, i, g);
+			Json doc = scenarios::generateScenario(a.seed, a.from + i, g);
 			if (!a.emitDir.empty())
 				std::ofstream(
 				    fs::path(a.emitDir) /
@@ -350,7 +350,7 @@ int cmdSweep(const SweepArgs &a)
 				    "guard is on, so the expectation is clean: either a model or "
 				    "oracle bug, "
 				    "or a kernel race to write up in docs/findings.md.",
-				    a.seed, i, v.kind, res["detail"].get<std::string>());
+				    a.seed, a.from + i, v.kind, res["detail"].get<std::string>());
 				res["scenario"] = doc;
 			}
 			std::ofstream(tmp / fmt::format("{}.json", i)) << res.dump();
@@ -368,11 +368,12 @@ int cmdSweep(const SweepArgs &a)
 		std::string file = "-";
 		if (res.contains("scenario")) {
 			fs::path p = fs::path(a.outDir) /
-				     fmt::format("sweep-{}-{}-{}.json", a.seed, i, v.kind);
+				     fmt::format("sweep-{}-{}-{}.json", a.seed, a.from + i, v.kind);
 			std::ofstream(p) << res["scenario"].dump(1) << "\n";
 			file = p.string();
 		}
-		std::cout << fmt::format("finding {}: [{}] {} -> {}", i, v.kind, v.detail, file)
+		std::cout << fmt::format("finding {}: [{}] {} -> {}", a.from + i, v.kind, v.detail,
+					 file)
 			  << std::endl;
 	};
 	while (printed < a.count) {

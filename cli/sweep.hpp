@@ -46,6 +46,7 @@ nlohmann::ordered_json minimise(const nlohmann::ordered_json &doc, const std::st
 struct SweepArgs {
 	std::uint64_t count = 100;
 	std::uint64_t seed = 1;
+	std::uint64_t from = 0;	/* first scenario index: --from I --count 1 re-runs scenario I */
 	std::string threads = "1-4";
 	std::string pages = "1-4";
 	std::uint64_t maxExecutions = 2000;

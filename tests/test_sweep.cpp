@@ -74,9 +74,23 @@ const std::vector<KnownBug> &knownBugs()
 	     * VM_WRITE or the access flags differ; the model moves into file
 	     * VMAs or returns -ENOENT */
 	    {"uffd-move-validate-move-areas (sweep)",
+	     [](const cli::Verdict &v, const Json &d) {
+		     return (v.kind == "spec-mismatch" &&
+			     v.detail.find("validate_move_areas") != std::string::npos) ||
+			    (v.kind == "kernel-warning" && hasOp(d, "uffdio_move"));
+	     }},
+	    /* issue 10, cause 5: the mremap-result oracle demands a VMA over
+	     * the range of a no-resize mremap, which the kernel does not check */
+	    {"mremap-result-no-resize (issue 10 #5)",
+	     [](const cli::Verdict &v, const Json &) { return v.kind == "mremap-result"; }},
+	    /* found by the sweep: is_mergeable_vma() refuses a different
+	     * vm_file; the model's vmaMergeNewRange() does not compare it, so
+	     * an anon range moved next to a file VMA can merge into it */
+	    {"vma-merge-ignores-vm-file (sweep)",
 	     [](const cli::Verdict &v, const Json &) {
 		     return v.kind == "spec-mismatch" &&
-			    v.detail.find("validate_move_areas") != std::string::npos;
+			    v.detail.find("in a file VMA") != std::string::npos &&
+			    v.detail.find("in an anon VMA in the spec") != std::string::npos;
 	     }},
 	    /* found by the sweep: move_pages() returns "moved ? moved : err";
 	     * the model returns the error of a later page even when earlier
