@@ -219,6 +219,33 @@ std::vector<Json> shrink(const Json &doc)
 			c["state"]["vmas"].erase(i);
 			out.push_back(std::move(c));
 		}
+	/* then simpler shapes: fewer VMA pages, fewer page and device options */
+	for (std::size_t i = 0; i < doc["state"]["vmas"].size(); ++i) {
+		std::uint64_t n = doc["state"]["vmas"][i]["pages"].get<std::uint64_t>();
+		std::uint64_t prev = n;
+		for (std::uint64_t m : {std::uint64_t{1}, n / 2, n - 1})
+			if (m >= 1 && m < n && m != prev) {
+				Json c = doc;
+				c["state"]["vmas"][i]["pages"] = m;
+				out.push_back(std::move(c));
+				prev = m;
+			}
+	}
+	if (doc["state"].contains("pages"))
+		for (std::size_t i = 0; i < doc["state"]["pages"].size(); ++i)
+			for (const char *key :
+			     {"tlb", "gup", "young", "large", "writeback", "exclusive", "writable"})
+				if (doc["state"]["pages"][i].contains(key)) {
+					Json c = doc;
+					c["state"]["pages"][i].erase(key);
+					out.push_back(std::move(c));
+				}
+	for (const char *key : {"tlb_flush", "swap", "files"})
+		if (doc["state"].contains(key)) {
+			Json c = doc;
+			c["state"].erase(key);
+			out.push_back(std::move(c));
+		}
 	return out;
 }
 
