@@ -7,6 +7,9 @@
  */
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -271,4 +274,32 @@ TEST_CASE("the sequential spec rejects a wrong result and a wrong end state", "[
 		w.folios[w.findFolio("F")].content = 9;
 		REQUIRE(checker::checkSequentialSpec(sc, w).empty());
 	}
+}
+
+TEST_CASE("every one-thread library scenario matches the sequential spec under mainline",
+	  "[sweep][spec]")
+{
+	const char *root = std::getenv("MMRACE_SOURCE_ROOT");
+	std::filesystem::path dir =
+	    std::filesystem::path(root ? root : ".") / "scenarios" / "library";
+	REQUIRE(std::filesystem::is_directory(dir));
+	unsigned checked = 0;
+	for (const auto &entry : std::filesystem::directory_iterator(dir)) {
+		if (entry.path().extension() != ".json")
+			continue;
+		std::ifstream in(entry.path());
+		Json doc = Json::parse(in);
+		if (doc["threads"].size() != 1)
+			continue;
+		++checked;
+		cli::JudgeOptions o;
+		cli::Verdict v = cli::judgeScenario(doc, o);
+		INFO(entry.path().filename().string() << ": [" << v.kind << "] " << v.detail);
+		/* lock_sequence scenarios are lockdep selftests: their finding is the point */
+		if (hasOp(doc, "lock_sequence"))
+			CHECK((v.kind.empty() || v.kind.rfind("lock-", 0) == 0));
+		else
+			CHECK(v.kind.empty());
+	}
+	REQUIRE(checked >= 19);
 }
