@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "sweep.hpp"
 
 int main(int argc, char **argv)
 {
@@ -69,6 +70,23 @@ int main(int argc, char **argv)
 	showCmd->add_option("trace", showPath, "trace file")->required();
 	showCmd->add_flag("--locks", showLocks, "also list every step with the locks held after it");
 
+	SweepArgs sweep;
+	auto *sweepCmd = app.add_subcommand("sweep", "run generated scenarios with every guard on; "
+					    "minimise and write each harmful finding (docs/sweep.md)");
+	sweepCmd->add_option("--count", sweep.count, "scenarios to generate (default 100)");
+	sweepCmd->add_option("--seed", sweep.seed, "scenario i derives from (seed, i) (default 1)");
+	sweepCmd->add_option("--from", sweep.from, "index of the first scenario (default 0): --from I --count 1 re-runs scenario I alone");
+	sweepCmd->add_option("--threads", sweep.threads, "threads per scenario: N or A-B within 1-4 (default 1-4)");
+	sweepCmd->add_option("--pages", sweep.pages, "pages placed per scenario: N or A-B within 1-4 (default 1-4)");
+	sweepCmd->add_option("--max-executions", sweep.maxExecutions, "execution budget per scenario (default 2000)");
+	sweepCmd->add_option("--max-steps", sweep.maxSteps, "steps per execution (default 10000)");
+	sweepCmd->add_option("--time-budget", sweep.timeBudget, "seconds per scenario run (default 30)");
+	sweepCmd->add_option("--out", sweep.outDir, "where minimised findings go (default sweep-findings)");
+	sweepCmd->add_option("--jobs,-j", sweep.jobs, "scenarios run at once, each in its own process (default 1)");
+	sweepCmd->add_flag("!--no-minimise", sweep.minimise, "write findings as generated");
+	sweepCmd->add_option("--scenario", sweep.files, "judge these scenario files as the sweep does (harmful findings, and the sequential spec for one thread) instead of generating");
+	sweepCmd->add_option("--emit", sweep.emitDir, "also write every generated scenario to this directory");
+
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {
@@ -96,6 +114,8 @@ int main(int argc, char **argv)
 			return cmdList(listWhat);
 		if (*showCmd)
 			return cmdShow(showPath, showLocks);
+		if (*sweepCmd)
+			return cmdSweep(sweep);
 	} catch (const std::invalid_argument &e) {
 		std::cerr << "mmrace: " << e.what() << "\n";
 		return kExitBadInput;
