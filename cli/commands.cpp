@@ -246,7 +246,8 @@ int cmdList(const std::string &what)
 		}
 	} else if (what == "guards") {
 		for (const auto &g : model::allGuards())
-			std::cout << fmt::format("{:<42} {}\n  {:<40} {}\n", g.name, g.where, "", g.doc);
+			std::cout << fmt::format("{:<42} {}: {}\n  {:<40} {}\n", g.name,
+						 g.file ? g.file : "?", g.where, "", g.doc);
 	} else if (what == "presets") {
 		for (const auto &p : model::allPresets())
 			std::cout << fmt::format("{}\n  {}\n  guards off: {}\n", p.name, p.doc,

@@ -206,7 +206,8 @@ TEST_CASE("cli: list prints every registry", "[cli]")
 	auto guards = mmrace("list guards");
 	CHECK(guards.exit == 0);
 	CHECK_THAT(guards.out, Catch::Contains("uffd_move.anon_vma_write_lock"));
-	CHECK_THAT(guards.out, Catch::Contains("folio_lock_anon_vma_read()"));
+	CHECK_THAT(guards.out, Catch::Contains("mm/rmap.c: folio_lock_anon_vma_read()"));
+	CHECK_THAT(guards.out, Catch::Contains("mm/gup.c: gup_fast_pte_range()"));
 	CHECK_THAT(mmrace("list ops").out, Catch::Contains("move_pages -> move_pages_pte"));
 	CHECK_THAT(mmrace("list presets").out, Catch::Contains("pre-seed-e"));
 	CHECK_THAT(mmrace("list invariants").out, Catch::Contains("rmap-walk-lock"));

@@ -221,6 +221,21 @@ TEST_CASE("corpus: dpor, dpor on 2 workers, optimal and sleep sets give the same
  * clean. A guard nothing can witness would be a protective step the model
  * never needs, or a race the library does not show.
  */
+TEST_CASE("registry: every guard names the kernel file and function it sits in",
+	  "[corpus][registry]")
+{
+	for (const model::GuardInfo &g : model::allGuards()) {
+		INFO("guard " << g.name);
+		REQUIRE(g.file != nullptr);
+		const std::string file = g.file, where = g.where;
+		CHECK((file.rfind("mm/", 0) == 0 || file.rfind("include/linux/", 0) == 0));
+		REQUIRE(file.size() > 2);
+		const std::string ext = file.substr(file.size() - 2);
+		CHECK((ext == ".c" || ext == ".h"));
+		CHECK(where.find('(') != std::string::npos);
+	}
+}
+
 TEST_CASE("corpus: every guard has a witness pair", "[corpus][witness]")
 {
 	std::vector<std::pair<fs::path, scenarios::Scenario>> witnesses;
