@@ -20,10 +20,22 @@ MmProgram::MmProgram(const scenarios::Scenario &scenario, const GuardSet &guards
 		taskNames_.push_back(t.name);
 }
 
-MmProgram::~MmProgram() = default;
+MmProgram::~MmProgram()
+{
+	mergeCoverage();
+}
+
+/* The last execution's reached guards, once per execution (not per test). */
+void MmProgram::mergeCoverage()
+{
+	if (coverage_ && world_)
+		coverage_->guardsReached.fetch_or(world_->guards().reached().to_ullong(),
+						  std::memory_order_relaxed);
+}
 
 void MmProgram::setUp(Execution &exec)
 {
+	mergeCoverage();
 	lockdepExecution_ = lockdep_->beginExecution();
 	world_ = std::make_unique<World>(scenario_, guards_, taskNames_);
 	lastFolioWrite_.assign(world_->folios.size(), StepRef{0, kNoTask, ""});
@@ -610,6 +622,8 @@ void MmProgram::atEnd(Execution &exec)
 	drainEvents(exec, exec.steps());
 	checkEndState(exec);
 	checkMemoryAtEnd(exec);
+	if (coverage_)
+		coverage_->endStates.fetch_add(1, std::memory_order_relaxed);
 }
 
 /*

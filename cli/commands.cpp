@@ -120,6 +120,43 @@ std::string guardsLine(const ScenarioRun &r)
 			   off.empty() ? "none" : fmt::format("{}", fmt::join(off, ", ")));
 }
 
+/*
+ * What the verdict does not cover: a switched-off guard no execution
+ * reached (the run neither shows its harm nor its absence), and end-state
+ * invariants no execution (or not every one) got to evaluate.
+ */
+std::vector<std::string> coverageNotes(const ScenarioRun &r, bool invariants)
+{
+	std::vector<std::string> notes;
+	for (const std::string &g : r.coverage.offNotReached)
+		notes.push_back(fmt::format("guard {} was never reached: this run says nothing about it", g));
+	if (!invariants)
+		return notes;
+	const ExploreStats &s = r.result.stats;
+	const std::uint64_t ran = s.executions - std::min(s.pruned, s.executions);
+	const std::uint64_t checked = r.coverage.endStatesChecked;
+	/* the execution a harmful violation stopped is not news */
+	std::uint64_t early = ran > checked ? ran - checked : 0;
+	if (r.result.harmful && early)
+		--early;
+	if (ran && checked == 0)
+		notes.push_back("the end-state invariants (rmap reachability, mapcount, refcount, pins, "
+				"migration entries, lost writes) were never evaluated: no execution ran "
+				"to its end (a deadlock, the step bound or a violation cut each one short)");
+	else if (early)
+		notes.push_back(fmt::format("{} of {} executions ended early (a deadlock or the step "
+					    "bound): the end-state invariants were not evaluated on them",
+					    early, ran));
+	return notes;
+}
+
+std::string coverageLine(const ScenarioRun &r)
+{
+	return fmt::format("coverage: {} of {} guards reached, end state checked in {} execution{}",
+			   r.coverage.reached.size(), model::allGuards().size(),
+			   r.coverage.endStatesChecked, r.coverage.endStatesChecked == 1 ? "" : "s");
+}
+
 std::string traceFile(const RunArgs &a, const scenarios::Scenario &sc, const char *suffix)
 {
 	if (!a.tracePath.empty() && a.files.size() == 1 && !*suffix)
@@ -182,7 +219,10 @@ int cmdRun(const RunArgs &a)
 							 ? fmt::format(" ({} benign findings in all executions)",
 								       r.result.stats.benignFindings)
 							 : "");
-		std::cout << summaryLine(r.result.stats) << "\n\n";
+		std::cout << summaryLine(r.result.stats) << "\n" << coverageLine(r) << "\n";
+		for (const std::string &n : coverageNotes(r, true))
+			std::cout << "note: " << n << "\n";
+		std::cout << "\n";
 		if (r.result.stats.stoppedBy == "interrupt")
 			return exit == kExitViolation ? exit : kExitInterrupted;
 	}
@@ -339,6 +379,12 @@ int cmdCheck(const CheckArgs &c)
 		else
 			std::cout << fmt::format("{:<4} {:<40} expect {:<32} got {} ({})\n", v.ok ? "ok" : "FAIL",
 						 sc.name, expectText(sc.expect), v.got, detail);
+		if (!c.tap)
+			for (const std::string &note : coverageNotes(r, false))
+				std::cout << "     note: " << note << "\n";
+		else
+			for (const std::string &note : coverageNotes(r, false))
+				std::cout << "# note: " << sc.name << ": " << note << "\n";
 		if (!v.ok) {
 			++failed;
 			if (r.harmfulTrace && c.run.traceDir != ".") {

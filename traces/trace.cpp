@@ -65,6 +65,11 @@ std::string traceToJson(const Trace &t)
 				 {"to_at", e.toLabel},
 				 {"execution", e.execution}});
 	j["lockdep"] = edges;
+	if (t.coverage.recorded)
+		j["run_coverage"] = {{"guards_off_reached", t.coverage.guardsOffReached},
+				     {"guards_off_not_reached", t.coverage.guardsOffNotReached},
+				     {"executions", t.coverage.executions},
+				     {"end_states_checked", t.coverage.endStatesChecked}};
 	/* Embedded last: it is the longest and least read part. */
 	j["scenario"] = t.scenarioJson;
 	return j.dump(1, '\t') + "\n";
@@ -123,6 +128,16 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 						     e.at("from_at").get<std::string>(),
 						     e.at("to_at").get<std::string>(),
 						     e.at("execution").get<std::uint64_t>()});
+		if (j.contains("run_coverage")) {
+			const json &c = j.at("run_coverage");
+			t.coverage.recorded = true;
+			t.coverage.guardsOffReached =
+			    c.at("guards_off_reached").get<std::vector<std::string>>();
+			t.coverage.guardsOffNotReached =
+			    c.at("guards_off_not_reached").get<std::vector<std::string>>();
+			t.coverage.executions = c.at("executions").get<std::uint64_t>();
+			t.coverage.endStatesChecked = c.at("end_states_checked").get<std::uint64_t>();
+		}
 		return t;
 	} catch (const json::exception &e) {
 		return fmt::format("{}: malformed trace: {}", file, e.what());
