@@ -69,6 +69,10 @@ enum class Guard : std::uint8_t {
 	CanAlignDownVmaStart,
 	VmaPrepareAnonVmaLock,
 	/* end mremap-shapes */
+	/* guards-audit */
+	MfillAtomicInstallPtePteNoneRecheck,
+	RetractPageTablesPteFreeDefer,
+	/* end guards-audit */
 	Count,
 };
 

@@ -405,6 +405,21 @@ const std::vector<GuardInfo> &allGuards()
 		 "without the lock",
 		 "mm/vma.c"},
 		/* end mremap-shapes */
+		/* guards-audit */
+		{"mfill_atomic_install_pte.pte_none_recheck", "mfill_atomic_install_pte()",
+		 "under the PTL, install the new PTE only if the destination PTE is still none "
+		 "(!pte_none_mostly() -> -EEXIST): another UFFDIO_COPY (a second handler thread "
+		 "resolving the same fault) may have installed a page since the lockless checks. "
+		 "Off: the PTE is overwritten and the first folio stays accounted as mapped",
+		 "mm/userfaultfd.c"},
+		{"retract_page_tables.pte_free_defer", "retract_page_tables() / pte_free_defer()",
+		 "free the detached PTE table through pte_free_defer() (call_rcu -> pte_free_now), "
+		 "after an RCU grace period: __pte_offset_map() (pte_offset_map_lock() of "
+		 "UFFDIO_COPY, faults) reads the PMD under rcu_read_lock() without the mmap lock and "
+		 "may still reach the table (Hugh Dickins, 'mm/pgtable: allow pte_offset_map[_lock]() "
+		 "to fail', 2023). Off: pte_free() at once",
+		 "mm/khugepaged.c"},
+		/* end guards-audit */
 	};
 	return guards;
 }

@@ -19,6 +19,7 @@
  *           pmdp_get_lockless_sync() (a no-op on x86-64)
  *       spin_unlock(ptl); spin_unlock(pml)
  *       success: mm_dec_nr_ptes(); pte_free_defer(mm, table)
+ *         [guard retract_page_tables.pte_free_defer]
  *     i_mmap_unlock_read(mapping)
  *
  * Reduced from mm/khugepaged.c @2e072a58 (reference/kernel-mm.md 1g, Seed
@@ -98,7 +99,10 @@ long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff)
 	}
 	k.unlockShared(*f.iMmapRwsem, "retract_page_tables: i_mmap_unlock_read(mapping)");
 	for (TableIdx t : freed)
-		k.pteFreeDefer(t, "retract_page_tables: pte_free_defer(): pte_free_now()");
+		if (k.guard(Guard::RetractPageTablesPteFreeDefer))
+			k.pteFreeDefer(t, "retract_page_tables: pte_free_defer(): pte_free_now()");
+		else
+			k.freeTable(t, "retract_page_tables: pte_free() (no RCU grace period)");
 	/* void in the kernel; the model reports how many tables it retracted */
 	return static_cast<long>(freed.size());
 }
