@@ -72,6 +72,7 @@ enum class Guard : std::uint8_t {
 	/* guards-audit */
 	MfillAtomicInstallPtePteNoneRecheck,
 	RetractPageTablesPteFreeDefer,
+	HandlePteFaultPteSame,
 	/* end guards-audit */
 	Count,
 };

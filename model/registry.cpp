@@ -419,6 +419,12 @@ const std::vector<GuardInfo> &allGuards()
 		 "may still reach the table (Hugh Dickins, 'mm/pgtable: allow pte_offset_map[_lock]() "
 		 "to fail', 2023). Off: pte_free() at once",
 		 "mm/khugepaged.c"},
+		{"handle_pte_fault.pte_same", "handle_pte_fault()",
+		 "with the PTL taken, recheck pte_same(ptep_get(vmf->pte), vmf->orig_pte) before "
+		 "do_wp_page() or ptep_set_access_flags(): the entry was read locklessly, under the "
+		 "VMA or mmap read lock only, and MADV_DONTNEED, reclaim, migration or UFFDIO_MOVE "
+		 "may have changed it since. Off: the fault acts on the stale entry",
+		 "mm/memory.c"},
 		/* end guards-audit */
 	};
 	return guards;
