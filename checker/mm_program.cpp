@@ -341,6 +341,18 @@ void MmProgram::checkTable(Execution &exec, const Event &e, std::uint64_t step)
 		exec.report(std::move(fd));
 		return;
 	}
+	/* guards-audit: table indices are never reused, so a second free of
+	 * one is a double pte_free() */
+	if (auto first = tableFreedBy_.find(e.table); first != tableFreedBy_.end()) {
+		fd.title = fmt::format("{} frees the page table that mapped {:#x} a second time",
+				       taskNames_[e.task], t.base);
+		fd.message = fmt::format("  at \"{}\": it was freed at \"{}\" already (a double "
+					 "free of a page-table page)\n",
+					 e.label, first->second.what);
+		fd.steps.insert(fd.steps.begin(), first->second);
+		exec.report(std::move(fd));
+		return;
+	}
 	tableFreedBy_[e.table] = {step, e.task, e.label};
 	std::string why;
 	if (t.installedAt != kNone)

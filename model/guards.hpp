@@ -73,6 +73,7 @@ enum class Guard : std::uint8_t {
 	MfillAtomicInstallPtePteNoneRecheck,
 	RetractPageTablesPteFreeDefer,
 	HandlePteFaultPteSame,
+	RetractPageTablesPmdRecheck,
 	/* end guards-audit */
 	Count,
 };

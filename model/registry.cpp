@@ -425,6 +425,13 @@ const std::vector<GuardInfo> &allGuards()
 		 "VMA or mmap read lock only, and MADV_DONTNEED, reclaim, migration or UFFDIO_MOVE "
 		 "may have changed it since. Off: the fault acts on the stale entry",
 		 "mm/memory.c"},
+		{"retract_page_tables.pmd_recheck", "retract_page_tables()",
+		 "with the PMD lock taken, check_pmd_state() again: the lockless "
+		 "find_pmd_or_thp_or_none() saw a PTE table, but without the mmap lock another "
+		 "retract_page_tables() of the file (khugepaged and MADV_COLLAPSE, or a second VMA "
+		 "of the mapping) may have cleared the PMD and queued the table for freeing since. "
+		 "Off: the PMD is cleared again and the table retracted a second time",
+		 "mm/khugepaged.c"},
 		/* end guards-audit */
 	};
 	return guards;
