@@ -416,8 +416,8 @@ const std::vector<GuardInfo> &allGuards()
 		 "free the detached PTE table through pte_free_defer() (call_rcu -> pte_free_now), "
 		 "after an RCU grace period: __pte_offset_map() (pte_offset_map_lock() of "
 		 "UFFDIO_COPY, faults) reads the PMD under rcu_read_lock() without the mmap lock and "
-		 "may still reach the table (Hugh Dickins, 'mm/pgtable: allow pte_offset_map[_lock]() "
-		 "to fail', 2023). Off: pte_free() at once",
+		 "may still reach the table (Hugh Dickins' 2023 rework of retract_page_tables() "
+		 "without the mmap lock). Off: pte_free() at once",
 		 "mm/khugepaged.c"},
 		{"handle_pte_fault.pte_same", "handle_pte_fault()",
 		 "with the PTL taken, recheck pte_same(ptep_get(vmf->pte), vmf->orig_pte) before "
@@ -428,9 +428,10 @@ const std::vector<GuardInfo> &allGuards()
 		{"retract_page_tables.pmd_recheck", "retract_page_tables()",
 		 "with the PMD lock taken, check_pmd_state() again: the lockless "
 		 "find_pmd_or_thp_or_none() saw a PTE table, but without the mmap lock another "
-		 "retract_page_tables() of the file (khugepaged and MADV_COLLAPSE, or a second VMA "
-		 "of the mapping) may have cleared the PMD and queued the table for freeing since. "
-		 "Off: the PMD is cleared again and the table retracted a second time",
+		 "clearer of the same PMD (collapse_pte_mapped_thp() of MADV_COLLAPSE, under the "
+		 "mmap read lock; in the library a second retract stands for it) may have cleared "
+		 "it and queued the table for freeing since. Off: the PMD is cleared again and the "
+		 "table freed a second time",
 		 "mm/khugepaged.c"},
 		/* end guards-audit */
 	};
