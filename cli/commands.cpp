@@ -231,6 +231,43 @@ std::string guardsLine(const ScenarioRun &r)
 }
 
 /*
+ * What the verdict does not cover: a switched-off guard no execution
+ * reached (the run neither shows its harm nor its absence), and end-state
+ * invariants no execution (or not every one) got to evaluate.
+ */
+std::vector<std::string> coverageNotes(const ScenarioRun &r, bool invariants)
+{
+	std::vector<std::string> notes;
+	for (const std::string &g : r.coverage.offNotReached)
+		notes.push_back(fmt::format("guard {} was never reached: this run says nothing about it", g));
+	if (!invariants)
+		return notes;
+	const ExploreStats &s = r.result.stats;
+	const std::uint64_t ran = s.executions - std::min(s.pruned, s.executions);
+	const std::uint64_t checked = r.coverage.endStatesChecked;
+	/* the execution a harmful violation stopped is not news */
+	std::uint64_t early = ran > checked ? ran - checked : 0;
+	if (r.result.harmful && early)
+		--early;
+	if (ran && checked == 0)
+		notes.push_back("the end-state invariants (rmap reachability, mapcount, refcount, pins, "
+				"migration entries, lost writes) were never evaluated: no execution ran "
+				"to its end (a deadlock, the step bound or a violation cut each one short)");
+	else if (early)
+		notes.push_back(fmt::format("{} of {} executions ended early (a deadlock or the step "
+					    "bound): the end-state invariants were not evaluated on them",
+					    early, ran));
+	return notes;
+}
+
+std::string coverageLine(const ScenarioRun &r)
+{
+	return fmt::format("coverage: {} of {} guards reached, end state checked in {} execution{}",
+			   r.coverage.reached.size(), model::allGuards().size(),
+			   r.coverage.endStatesChecked, r.coverage.endStatesChecked == 1 ? "" : "s");
+}
+
+/*
  * Where a scenario's traces go: --trace PATH (one scenario), or the
  * scenario's sanitised name in --trace-dir. Benign findings' traces go next
  * to the harmful one, named after it. Two scenarios of one command whose
@@ -361,7 +398,10 @@ int cmdRun(const RunArgs &a)
 			    incomplete(st) ? " in the part explored: the budget ran out "
 					     "before the exploration was complete"
 					   : "");
-		std::cout << summaryLine(st) << "\n\n";
+		std::cout << summaryLine(st) << "\n" << coverageLine(r) << "\n";
+		for (const std::string &n : coverageNotes(r, true))
+			std::cout << "note: " << n << "\n";
+		std::cout << "\n";
 		if (st.stoppedBy == "interrupt")
 			return exit == kExitViolation ? exit : kExitInterrupted;
 		if (exit == kExitOk && !r.harmfulTrace && incomplete(st))
@@ -427,7 +467,8 @@ int cmdList(const std::string &what)
 		}
 	} else if (what == "guards") {
 		for (const auto &g : model::allGuards())
-			std::cout << fmt::format("{:<42} {}\n  {:<40} {}\n", g.name, g.where, "", g.doc);
+			std::cout << fmt::format("{:<42} {}: {}\n  {:<40} {}\n", g.name,
+						 g.file ? g.file : "?", g.where, "", g.doc);
 	} else if (what == "presets") {
 		for (const auto &p : model::allPresets())
 			std::cout << fmt::format("{}\n  {}\n  guards off: {}\n", p.name, p.doc,
@@ -497,6 +538,7 @@ struct CheckEntry {
 	double seconds = 0;
 	std::string trace; /* written trace, if any */
 	std::string rerun; /* the command that shows the failure */
+	std::vector<std::string> notes; /* what the verdict does not cover */
 };
 
 /* Valid UTF-8 is kept, anything else becomes '?': XML and YAML need text. */
@@ -702,6 +744,7 @@ int cmdCheck(const CheckArgs &c)
 				e.status = S::Interrupted;
 			} else {
 				Verdict v = judge(sc.expect, run);
+			e.notes = coverageNotes(run, false);
 				e.status = v.ok ? S::Pass : S::Fail;
 				e.expect = expectText(sc.expect);
 				e.got = v.got;
@@ -756,6 +799,9 @@ int cmdCheck(const CheckArgs &c)
 			if (!e.trace.empty())
 				std::cout << "     trace: " << e.trace << "\n";
 		}
+		for (const std::string &note : e.notes)
+			std::cout << (c.tap ? "# note: " + tapText(e.name) + ": " : "     note: ") << note
+				  << "\n";
 		std::cout << std::flush; /* CI logs follow a long check as it goes */
 	}
 	std::size_t passed = 0, failed = 0, errors = 0, ran = 0;

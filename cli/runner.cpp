@@ -2,6 +2,7 @@
 #include "runner.hpp"
 
 #include <algorithm>
+#include <bitset>
 #include <stdexcept>
 #include <thread>
 
@@ -123,6 +124,13 @@ traces::Trace makeTrace(const scenarios::Scenario &sc, const ScenarioRun &run, c
 		t.violation.steps.push_back({s.step, s.task < r.threads.size() ? r.threads[s.task] : "",
 					     s.what});
 	t.lockdep = toTrace(edges);
+	if (run.strategy != "replay") {
+		t.coverage.recorded = true;
+		t.coverage.guardsOffReached = run.coverage.offReached;
+		t.coverage.guardsOffNotReached = run.coverage.offNotReached;
+		t.coverage.executions = run.result.stats.executions;
+		t.coverage.endStatesChecked = run.coverage.endStatesChecked;
+	}
 	return t;
 }
 
@@ -194,8 +202,11 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 		throw std::invalid_argument(err);
 	auto subtree = exhaustiveStrategy(run.strategy);
 	auto lockdep = std::make_shared<checker::LockDep>();
+	auto coverage = std::make_shared<checker::RunCoverage>();
 	ProgramFactory factory = [&] {
-		return std::make_unique<checker::MmProgram>(sc, run.guards, lockdep);
+		auto p = std::make_unique<checker::MmProgram>(sc, run.guards, lockdep);
+		p->setCoverage(coverage);
+		return p;
 	};
 	ExploreOptions eo;
 	eo.maxExecutions = opt.maxExecutions.value_or(sc.explore.maxExecutions.value_or(0));
@@ -237,6 +248,14 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 				     : exploreRandomParallel(factory, run.seed, eo, jobs);
 	}
 	run.jobs = jobs;
+	/* every program is gone now: each merged its last execution */
+	{
+		const std::bitset<64> reached(coverage->guardsReached.load());
+		run.coverage.reached = model::GuardSet::namesOf(reached);
+		run.coverage.offReached = model::GuardSet::namesOf(reached & run.guards.offBits());
+		run.coverage.offNotReached = model::GuardSet::namesOf(~reached & run.guards.offBits());
+		run.coverage.endStatesChecked = coverage->endStates.load();
+	}
 
 	auto traceOf = [&](const Counterexample &cx) {
 		std::vector<checker::LockDepEdge> before;

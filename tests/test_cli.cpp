@@ -214,7 +214,8 @@ TEST_CASE("cli: list prints every registry", "[cli]")
 	auto guards = mmrace("list guards");
 	CHECK(guards.exit == 0);
 	CHECK_THAT(guards.out, Catch::Contains("uffd_move.anon_vma_write_lock"));
-	CHECK_THAT(guards.out, Catch::Contains("folio_lock_anon_vma_read()"));
+	CHECK_THAT(guards.out, Catch::Contains("mm/rmap.c: folio_lock_anon_vma_read()"));
+	CHECK_THAT(guards.out, Catch::Contains("mm/gup.c: gup_fast_pte_range()"));
 	CHECK_THAT(mmrace("list ops").out, Catch::Contains("move_pages -> move_pages_pte"));
 	CHECK_THAT(mmrace("list presets").out, Catch::Contains("pre-seed-e"));
 	CHECK_THAT(mmrace("list invariants").out, Catch::Contains("rmap-walk-lock"));
@@ -751,4 +752,60 @@ TEST_CASE("cli: off a terminal, a plain progress line every --progress-seconds",
 			      Catch::StartsWith("mmrace: progress: "));
 	CHECK_THAT(r.out, Catch::Contains(" executions ("));
 	CHECK_THAT(r.out, !Catch::Contains("\r"));
+}
+
+/* guards-audit: verdicts carry their coverage */
+TEST_CASE("cli: a switched-off guard no execution reached is named; a witness's is not",
+	  "[cli][coverage]")
+{
+	TempDir tmp;
+	const std::string witness = root() + "/scenarios/library/gup-pte-recheck-off.json";
+	const std::string never =
+	    "note: guard migrate.expected_refcount was never reached: this run says nothing about it";
+	/* the witness: its one guard off is reached */
+	auto w = mmrace("run '" + witness + "' --trace-dir '" + tmp.path.string() + "'");
+	INFO(w.out);
+	CHECK(w.exit == 1);
+	CHECK_THAT(w.out, Catch::Contains("coverage: "));
+	CHECK_THAT(w.out, !Catch::Contains("was never reached"));
+	/* no execution migrates: switching migration's refcount check off says nothing */
+	auto r = mmrace("run '" + witness + "' --trace-dir '" + tmp.path.string() +
+			"' --guards-off gup_fast.pte_recheck,migrate.expected_refcount");
+	INFO(r.out);
+	CHECK(r.exit == 1);
+	CHECK_THAT(r.out, Catch::Contains(never));
+	CHECK_THAT(r.out, !Catch::Contains("guard gup_fast.pte_recheck was never reached"));
+	auto trace = nlohmann::json::parse(readFile(tmp.path / "gup-pte-recheck-off.trace.json"));
+	CHECK(trace["run_coverage"]["guards_off_not_reached"] ==
+	      nlohmann::json::array({"migrate.expected_refcount"}));
+	CHECK(trace["run_coverage"]["guards_off_reached"] ==
+	      nlohmann::json::array({"gup_fast.pte_recheck"}));
+	/* check says it too, as a note under the verdict */
+	auto c = mmrace("check '" + witness +
+			"' --guards-off gup_fast.pte_recheck,migrate.expected_refcount");
+	INFO(c.out);
+	CHECK_THAT(c.out, Catch::Contains("     " + never));
+	CHECK_THAT(mmrace("check '" + witness + "'").out, !Catch::Contains("never reached"));
+}
+
+TEST_CASE("cli: run says when no execution reached the end-state invariants", "[cli][coverage]")
+{
+	TempDir tmp;
+	fs::path f = tmp.path / "self-deadlock.json";
+	std::ofstream(f) << R"({"name": "self-deadlock", "description": "mmap_lock twice",
+		"state": {"anon_vmas": [], "vmas": [], "pages": []},
+		"threads": [{"name": "t", "ops": [{"op": "lock_sequence",
+			"locks": ["mmap_lock", "mmap_lock"]}]}],
+		"expect": {"violation": "lock-recursion", "severity": "harmful"}})";
+	auto r = mmrace("run '" + f.string() + "' --trace-dir '" + tmp.path.string() + "'");
+	INFO(r.out);
+	CHECK(r.exit == 1);
+	CHECK_THAT(r.out, Catch::Contains("end state checked in 0 executions"));
+	CHECK_THAT(r.out, Catch::Contains("note: the end-state invariants (rmap reachability, "
+					  "mapcount, refcount, pins, migration entries, lost writes) "
+					  "were never evaluated: no execution ran to its end"));
+	auto ok = mmrace("run '" + root() + "/scenarios/library/mremap-vs-gup-fast-mainline.json'");
+	INFO(ok.out);
+	CHECK(ok.exit == 0);
+	CHECK_THAT(ok.out, !Catch::Contains("note:"));
 }

@@ -66,6 +66,11 @@ std::string traceToJson(const Trace &t)
 				 {"to_at", e.toLabel},
 				 {"execution", e.execution}});
 	j["lockdep"] = edges;
+	if (t.coverage.recorded)
+		j["run_coverage"] = {{"guards_off_reached", t.coverage.guardsOffReached},
+				     {"guards_off_not_reached", t.coverage.guardsOffNotReached},
+				     {"executions", t.coverage.executions},
+				     {"end_states_checked", t.coverage.endStatesChecked}};
 	/* Embedded last: it is the longest and least read part. */
 	j["scenario"] = t.scenarioJson;
 	return j.dump(1, '\t') + "\n";
@@ -238,6 +243,16 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 				     str(e, "from_at", p), str(e, "to_at", p),
 				     u64(field(e, "execution", p), p + ".execution")});
 			}
+		}
+		if (j.contains("run_coverage")) {
+			const std::string cp = "$.run_coverage";
+			const json &c = obj(field(j, "run_coverage", "$"), cp);
+			t.coverage.recorded = true;
+			t.coverage.guardsOffReached = strings(c, "guards_off_reached", cp);
+			t.coverage.guardsOffNotReached = strings(c, "guards_off_not_reached", cp);
+			t.coverage.executions = u64(field(c, "executions", cp), cp + ".executions");
+			t.coverage.endStatesChecked =
+			    u64(field(c, "end_states_checked", cp), cp + ".end_states_checked");
 		}
 		return t;
 	} catch (const Bad &b) {

@@ -49,6 +49,20 @@ struct LockEdge {
 	std::uint64_t execution = 0;
 };
 
+/*
+ * What the run the trace comes from evaluated (not only this execution):
+ * the switched-off guards some execution reached and those none reached
+ * (about which the run says nothing), and how many of its executions ran
+ * to their end and had the end-state invariants checked.
+ */
+struct TraceCoverage {
+	bool recorded = false;	/* absent in traces of replays and older traces */
+	std::vector<std::string> guardsOffReached;
+	std::vector<std::string> guardsOffNotReached;
+	std::uint64_t executions = 0;
+	std::uint64_t endStatesChecked = 0;
+};
+
 struct Trace {
 	int version = kTraceVersion;
 	std::string scenarioFile;
@@ -67,6 +81,7 @@ struct Trace {
 	TraceFinding violation;
 	/* Lockdep's graph before this execution: replay starts from it. */
 	std::vector<LockEdge> lockdep;
+	TraceCoverage coverage;
 };
 
 std::string traceToJson(const Trace &trace);
