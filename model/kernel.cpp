@@ -768,13 +768,61 @@ void Kernel::userAccessDone(std::uint64_t addr, bool write, std::uint64_t value,
 	if (world_.discarded(addr)) {
 		/* racing with MADV_DONTNEED: old data or zero, nothing promised */
 		e.known = false;
-		if (write && it != world_.memory.end())
-			world_.memory.erase(it);
+		if (write)
+			forgetAddress(addr);
 	} else if (write) {
-		world_.memory[addr] = value;
+		/* a store that succeeded at the source of a move in flight is
+		 * linearised before the move: its value is the destination's */
+		const World::MemForward *fwd = nullptr;
+		for (const World::MemForward &f : world_.memForward)
+			if (f.from == addr)
+				fwd = &f;
+		if (fwd)
+			storeForwarded(*fwd, value);
+		else
+			rememberWrite(addr, value);
+	} else {
+		e.legal = world_.memoryLegal(addr, value);
 	}
 	event(e);
 }
+
+/* lost-write linearisability */
+void Kernel::forgetAddress(std::uint64_t addr)
+{
+	world_.memory.erase(addr);
+	world_.memoryAlso.erase(addr);
+	world_.memoryStep.erase(addr);
+}
+
+void Kernel::rememberWrite(std::uint64_t addr, std::uint64_t value)
+{
+	world_.memory[addr] = value;
+	world_.memoryAlso.erase(addr);
+	world_.memoryStep[addr] = exec_.steps();
+}
+
+/*
+ * A store through a translation of `from` after the move's ghost point
+ * (a TLB entry whose flush has not completed): linearised before the move,
+ * so the destination holds it, unless the destination was written since
+ * the move's ghost point: that write is linearised after the move, but
+ * real time puts it before this store, so either may be what a later load
+ * returns.
+ */
+void Kernel::storeForwarded(const World::MemForward &fwd, std::uint64_t value)
+{
+	auto step = world_.memoryStep.find(fwd.to);
+	if (world_.memory.count(fwd.to) && step != world_.memoryStep.end() && step->second > fwd.step) {
+		auto &also = world_.memoryAlso[fwd.to];
+		if (world_.memory[fwd.to] != value &&
+		    std::find(also.begin(), also.end(), value) == also.end())
+			also.push_back(value);
+		return;
+	}
+	rememberWrite(fwd.to, value);
+}
+/* end lost-write linearisability */
 
 static TlbEntry *tlbLookup(World &w, TaskId cpu, std::uint64_t addr)
 {
@@ -873,11 +921,16 @@ void Kernel::forgetMemory(std::uint64_t start, std::uint64_t end, const char *la
 {
 	for (std::uint64_t a = start; a < end; a += kPageSize) {
 		point(memObject(a), K::Write, label);
-		world_.memory.erase(a);
+		forgetAddress(a);
 		for (std::size_t i = 0; i < world_.gupRefs.size(); ++i)
 			if (world_.gupRefs[i].addr == a)
 				world_.gupRefRemapped[i] = true;
 	}
+	/* The range's translations are flushed: no store reaches a move's
+	 * source or destination here through them any more. */
+	std::erase_if(world_.memForward, [&](const World::MemForward &f) {
+		return (f.from >= start && f.from < end) || (f.to >= start && f.to < end);
+	});
 }
 
 void Kernel::discardMemoryBegin(std::uint64_t start, std::uint64_t end, const char *label)
@@ -901,7 +954,8 @@ void Kernel::discardMemoryEnd(std::uint64_t start, std::uint64_t end, const char
 void Kernel::zeroFillMemory(std::uint64_t addr, const char *label)
 {
 	point(memObject(addr), K::Write, label);
-	world_.memory.emplace(addr, 0);
+	if (world_.memory.emplace(addr, 0).second)
+		world_.memoryStep[addr] = exec_.steps();
 }
 
 int Kernel::recordGupRef(FolioIdx f, std::uint64_t addr, bool pin, bool write)
@@ -1032,19 +1086,51 @@ void Kernel::anonVmaTreeInsert(AnonVmaIdx a, VmaIdx v, const char *label)
 void Kernel::moveMemory(std::uint64_t from, std::uint64_t to, std::uint64_t len,
 			const char *label)
 {
+	const std::uint64_t begin = world_.opBegin[self()];
 	for (std::uint64_t off = 0; off < len; off += kPageSize) {
-		point(memObject(from + off), K::Write, label, nullptr, memObject(to + off));
-		/* A write already remembered at the new address went through the
-		 * moved mapping (nothing else was mapped there): it is newer. */
-		auto it = world_.memory.find(from + off);
+		const std::uint64_t src = from + off, dst = to + off;
+		point(memObject(src), K::Write, label, nullptr, memObject(dst));
+		auto it = world_.memory.find(src);
 		if (it != world_.memory.end()) {
-			world_.memory.emplace(to + off, it->second);
-			world_.memory.erase(it);
+			auto dstStep = world_.memoryStep.find(dst);
+			const bool dstWritten = world_.memory.count(dst) &&
+						dstStep != world_.memoryStep.end() &&
+						dstStep->second >= begin;
+			const bool srcWritten = world_.memoryStep.count(src) &&
+						world_.memoryStep[src] >= begin;
+			std::vector<std::uint64_t> values{it->second};
+			if (auto al = world_.memoryAlso.find(src); al != world_.memoryAlso.end())
+				values.insert(values.end(), al->second.begin(), al->second.end());
+			if (!dstWritten) {
+				/* nothing reached the destination since the move began */
+				world_.memory[dst] = values.front();
+				world_.memoryAlso.erase(dst);
+				if (values.size() > 1)
+					world_.memoryAlso[dst].assign(values.begin() + 1, values.end());
+				world_.memoryStep[dst] = exec_.steps();
+			} else if (srcWritten) {
+				/* both written while the move ran: a store at the
+				 * destination (after the move) and one at the source
+				 * (before it, as far as linearisation goes, but perhaps
+				 * later in real time, through a stale translation) */
+				auto &also = world_.memoryAlso[dst];
+				for (std::uint64_t v : values)
+					if (v != world_.memory[dst] &&
+					    std::find(also.begin(), also.end(), v) == also.end())
+						also.push_back(v);
+			}
+			/* else the destination's write is newer than the source's
+			 * value in every linearisation: it stays */
+			forgetAddress(src);
 		}
+		/* Stores still reaching the source through translations the move
+		 * has not flushed yet are the destination's (until forgetMemory()
+		 * of the source, after its flush, or the end of the op). */
+		world_.memForward.push_back({self(), src, dst, exec_.steps()});
 		/* A GUP reference follows the page: the user sees it at `to` now. */
 		for (GupRef &g : world_.gupRefs)
-			if (g.addr == from + off)
-				g.addr = to + off;
+			if (g.addr == src)
+				g.addr = dst;
 	}
 }
 

@@ -175,6 +175,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	pmds.reserve(pmds.size() + kSpareObjects);
 	anonVmas.reserve(anonVmas.size() + kSpareObjects);
 	opRanges.resize(ntasks);
+	opBegin.assign(ntasks, 0);
 	relocatingAnon.assign(ntasks, 0);
 
 	SwapIdx nextSlot = 0;

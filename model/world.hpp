@@ -18,6 +18,7 @@
  * current step (what was written, acquired, walked).
  */
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -350,6 +351,7 @@ struct Event {
 	int gupRef = -1;
 	bool dma = false;		/* UserRead/UserWrite through a GUP pin */
 	bool known = false;		/* UserRead: the oracle knows the expected value */
+	bool legal = true;		/* UserRead: the value is one a linearisation allows */
 	const char *label = "";
 	std::string text;		/* Warn: the condition */
 	int record = -1;		/* RemapDone: World::remaps index */
@@ -507,6 +509,31 @@ public:
 	std::vector<GupRef> gupRefs;
 	std::vector<bool> gupRefRemapped;	/* the user unmapped the pinned address */
 	std::map<std::uint64_t, std::uint64_t> memory;
+	/* lost-write linearisability: the set of values a load of an address
+	 * may legally return is {memory[a]} plus memoryAlso[a] (values of
+	 * writes whose order against a concurrent move no linearisation fixes),
+	 * memoryStep[a] the step that gave memory[a] its value. A move in
+	 * flight forwards stores to its source pages (memForward) to the
+	 * destination: a store that succeeded at the source is linearised
+	 * before the move (docs/checking.md, "lost-write by linearisability"). */
+	std::map<std::uint64_t, std::vector<std::uint64_t>> memoryAlso;
+	std::map<std::uint64_t, std::uint64_t> memoryStep;
+	struct MemForward {
+		TaskId task;
+		std::uint64_t from, to, step;
+	};
+	std::vector<MemForward> memForward;
+	std::vector<std::uint64_t> opBegin;	/* per task: the current op's first step */
+	bool memoryLegal(std::uint64_t addr, std::uint64_t value) const
+	{
+		auto it = memory.find(addr);
+		if (it == memory.end() || it->second == value)
+			return true;
+		auto al = memoryAlso.find(addr);
+		return al != memoryAlso.end() &&
+		       std::find(al->second.begin(), al->second.end(), value) != al->second.end();
+	}
+	/* end lost-write linearisability */
 	/* Ghost: ranges a MADV_DONTNEED is discarding right now: what they
 	 * read is either the old data or zero, and a store into them is not
 	 * promised until the discard is over (madvise.cpp). */
