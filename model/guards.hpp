@@ -69,6 +69,9 @@ enum class Guard : std::uint8_t {
 	CanAlignDownVmaStart,
 	VmaPrepareAnonVmaLock,
 	/* end mremap-shapes */
+	/* oracle-rcu */
+	PteFreeDeferIrqsOffReaders,
+	/* end oracle-rcu */
 	Count,
 };
 

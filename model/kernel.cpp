@@ -711,8 +711,15 @@ void Kernel::flushTlbRange(std::uint64_t start, std::uint64_t end, const char *l
 
 void Kernel::flushTlbRangeBroadcast(std::uint64_t start, std::uint64_t end, const char *label)
 {
-	/* INVLPGB + TLBSYNC: the hardware invalidates remote TLBs, no IPI. */
+	/* INVLPGB + TLBSYNC: the hardware invalidates remote TLBs, no IPI.
+	 * The invalidation completes only after the CPU's in-flight
+	 * translations are done (oracle-rcu: docs/model.md, "broadcast TLB
+	 * invalidation"): wait for them, then drop the entries. */
 	for (TaskId c = 0; c < world_.tlb.size(); ++c) {
+		if (c != self())
+			point(mmObject(MmField::HwWalk, c), K::Wait,
+			      "broadcast TLB flush: TLBSYNC/DSB waits for in-flight walks",
+			      world_.cpuWalk[c].get());
 		point(mmObject(MmField::Tlb, c), K::Write, label);
 		std::erase_if(world_.tlb[c],
 			      [&](const TlbEntry &t) { return t.addr >= start && t.addr < end; });
@@ -852,8 +859,28 @@ void Kernel::accessData(FolioIdx f, std::uint64_t addr, bool write, std::uint64_
 	userAccessDone(addr, write, value, false, -1, label);
 }
 
+/* oracle-rcu: a user instruction's translation in flight (broadcast flush only) */
+void Kernel::hwInstrBegin()
+{
+	if (!world_.tlbBroadcast)
+		return;
+	point(mmObject(MmField::HwWalk, self()), K::AcquireShared,
+	      "user access: translation in flight (a broadcast flush waits for it)",
+	      world_.cpuWalk[self()].get());
+	world_.hwInFlight[self()] = true;
+}
+
+void Kernel::hwInstrEnd()
+{
+	if (!world_.tlbBroadcast)
+		return;
+	point(mmObject(MmField::HwWalk, self()), K::ReleaseShared, "user access: translation done");
+	world_.hwInFlight[self()] = false;
+}
+
 bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
 {
+	hwInstrBegin();
 	point(mmObject(MmField::Irq, self()), K::AcquireShared,
 	      "user access: TLB lookup (one instruction: no IPI until it ends)",
 	      world_.cpuIpi[self()].get(), mmObject(MmField::Tlb, self()));
@@ -867,6 +894,7 @@ bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, con
 		accessData(t->folio, addr, write, value, label);
 		ok = true;
 	}
+	hwInstrEnd();
 	localIrqEnable("user access: instruction done");
 	return ok;
 }
@@ -877,8 +905,10 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 	if (p == kNone)
 		return false;
 	localIrqDisable("hardware page-table walk: one instruction (no IPI until it ends)");
+	hwInstrBegin();
 	Pmd pmd = readPmd(p, "hardware page-table walk: read PMD");
 	if (!pmd.isTable()) {
+		hwInstrEnd();
 		localIrqEnable("hardware page-table walk: done");
 		return false;
 	}
@@ -900,6 +930,7 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 		accessData(f, addr, write, value, label);
 		ok = true;
 	}
+	hwInstrEnd();
 	localIrqEnable("hardware page-table walk: done");
 	return ok;
 }
@@ -1010,15 +1041,24 @@ void Kernel::pteFreeDefer(TableIdx t, const char *label)
 	for (TaskId c = 0; c < world_.rcuDepth.size(); ++c)
 		if (c != self() && world_.rcuDepth[c] > 0)
 			waitFor.emplace_back(c, world_.rcuExits[c]);
+	/* oracle-rcu: IRQs-off sections are RCU readers too (GUP-fast's
+	 * local_irq_save(): one RCU flavour since the consolidation) */
+	std::vector<TaskId> irqOff;
+	for (TaskId c = 0; c < world_.irqOff.size() && guard(Guard::PteFreeDeferIrqsOffReaders); ++c)
+		if (c != self() && world_.irqOff[c])
+			irqOff.push_back(c);
 	point(mmObject(MmField::Rcu), K::Wait, "pte_free_defer: RCU grace period (rcu_read_lock() sections)",
 	      &world_.rcuSync);
+	for (TaskId c : irqOff)
+		ipiRun(c, "pte_free_defer: RCU grace period (an IRQs-off section: GUP-fast)", kNoObject,
+		       [] {});
 	/* ... and the __pte_offset_map() sections that can still reach t: only
 	 * those read the PMD before it was cleared, so none begins later;
 	 * each ends at a release of t's PTL, which this wait conflicts with */
 	world_.pteMapWait[self()]->set(t);
 	point(world_.tables[t].ptl->id(), K::Wait,
 	      "pte_free_defer: RCU grace period (__pte_offset_map() readers of the table)",
-	      world_.pteMapWait[self()].get());
+	      world_.pteMapWait[self()].get(), tableObject(t));
 	freeTable(t, label);
 }
 

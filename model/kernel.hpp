@@ -267,6 +267,8 @@ private:
 	}
 	void event(Event e) { world_.events.push_back(std::move(e)); }
 	void staleTable(TableIdx t, const char *label);
+	void hwInstrBegin();	/* oracle-rcu */
+	void hwInstrEnd();
 	void accessData(FolioIdx f, std::uint64_t addr, bool write, std::uint64_t &value,
 			const char *label);
 	void userAccessDone(std::uint64_t addr, bool write, std::uint64_t value, bool dma,

@@ -376,6 +376,24 @@ private:
 	TaskId cpu_;
 };
 
+/*
+ * oracle-rcu: with broadcast TLB invalidation (arm64 TLBI + DSB, AMD INVLPGB
+ * + TLBSYNC) the flush completes only after the CPU's in-flight
+ * translations (a hardware walk, a TLB hit and its access) are done: the
+ * flush waits until the CPU has no user instruction in flight.
+ */
+class CpuWalk : public SyncObject {
+public:
+	CpuWalk(const World &w, TaskId cpu) : w_(w), cpu_(cpu) {}
+	bool canProceed(AccessKind kind, TaskId task) const override;
+	std::string describeWait(AccessKind kind) const override;
+	void holders(void (*emit)(void *, TaskId), void *arg) const override;
+
+private:
+	const World &w_;
+	TaskId cpu_;
+};
+
 /* synchronize_rcu(): waits for every read section that began before it. */
 class RcuSync : public SyncObject {
 public:
@@ -497,6 +515,9 @@ public:
 	/* synchronize_rcu() snapshot: the readers it waits for, per waiter */
 	std::vector<std::vector<std::pair<TaskId, std::uint64_t>>> rcuWaitFor;
 	std::vector<std::unique_ptr<CpuIpi>> cpuIpi;		/* per CPU */
+	/* oracle-rcu: per CPU, a user instruction in flight (broadcast flush only) */
+	std::vector<bool> hwInFlight;
+	std::vector<std::unique_ptr<CpuWalk>> cpuWalk;
 	RcuSync rcuSync{*this};
 	std::vector<std::unique_ptr<FolioBitWait>> bitWait;	/* per task */
 	std::vector<std::unique_ptr<SpinWait>> spinWait;	/* per task */
