@@ -987,6 +987,10 @@ void Kernel::zeroFillMemory(std::uint64_t addr, const char *label)
 	point(memObject(addr), K::Write, label);
 	if (world_.memory.emplace(addr, 0).second)
 		world_.memoryStep[addr] = exec_.steps();
+	/* a new page is mapped at addr: later stores there reach it, not the
+	 * page a move took away (a fault there waits for the move's VMA write
+	 * lock, so this is a guard-off schedule) */
+	std::erase_if(world_.memForward, [&](const World::MemForward &f) { return f.from == addr; });
 }
 
 int Kernel::recordGupRef(FolioIdx f, std::uint64_t addr, bool pin, bool write)
@@ -1065,6 +1069,8 @@ void Kernel::pteFreeDefer(TableIdx t, const char *label)
 void Kernel::ghostUserWrite(std::uint64_t addr, std::uint64_t value, const char *label)
 {
 	point(memObject(addr), K::Write, label);
+	/* the kernel installed a new page at addr (not through a stale TLB) */
+	std::erase_if(world_.memForward, [&](const World::MemForward &f) { return f.from == addr; });
 	userAccessDone(addr, true, value, false, -1, label);
 }
 /* end khugepaged */
