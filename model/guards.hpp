@@ -75,6 +75,9 @@ enum class Guard : std::uint8_t {
 	HandlePteFaultPteSame,
 	RetractPageTablesPmdRecheck,
 	/* end guards-audit */
+	/* oracle-rcu */
+	PteFreeDeferIrqsOffReaders,
+	/* end oracle-rcu */
 	Count,
 };
 

@@ -711,8 +711,15 @@ void Kernel::flushTlbRange(std::uint64_t start, std::uint64_t end, const char *l
 
 void Kernel::flushTlbRangeBroadcast(std::uint64_t start, std::uint64_t end, const char *label)
 {
-	/* INVLPGB + TLBSYNC: the hardware invalidates remote TLBs, no IPI. */
+	/* INVLPGB + TLBSYNC: the hardware invalidates remote TLBs, no IPI.
+	 * The invalidation completes only after the CPU's in-flight
+	 * translations are done (oracle-rcu: docs/model.md, "broadcast TLB
+	 * invalidation"): wait for them, then drop the entries. */
 	for (TaskId c = 0; c < world_.tlb.size(); ++c) {
+		if (c != self())
+			point(mmObject(MmField::HwWalk, c), K::Wait,
+			      "broadcast TLB flush: TLBSYNC/DSB waits for in-flight walks",
+			      world_.cpuWalk[c].get());
 		point(mmObject(MmField::Tlb, c), K::Write, label);
 		std::erase_if(world_.tlb[c],
 			      [&](const TlbEntry &t) { return t.addr >= start && t.addr < end; });
@@ -768,13 +775,61 @@ void Kernel::userAccessDone(std::uint64_t addr, bool write, std::uint64_t value,
 	if (world_.discarded(addr)) {
 		/* racing with MADV_DONTNEED: old data or zero, nothing promised */
 		e.known = false;
-		if (write && it != world_.memory.end())
-			world_.memory.erase(it);
+		if (write)
+			forgetAddress(addr);
 	} else if (write) {
-		world_.memory[addr] = value;
+		/* a store that succeeded at the source of a move in flight is
+		 * linearised before the move: its value is the destination's */
+		const World::MemForward *fwd = nullptr;
+		for (const World::MemForward &f : world_.memForward)
+			if (f.from == addr)
+				fwd = &f;
+		if (fwd)
+			storeForwarded(*fwd, value);
+		else
+			rememberWrite(addr, value);
+	} else {
+		e.legal = world_.memoryLegal(addr, value);
 	}
 	event(e);
 }
+
+/* lost-write linearisability */
+void Kernel::forgetAddress(std::uint64_t addr)
+{
+	world_.memory.erase(addr);
+	world_.memoryAlso.erase(addr);
+	world_.memoryStep.erase(addr);
+}
+
+void Kernel::rememberWrite(std::uint64_t addr, std::uint64_t value)
+{
+	world_.memory[addr] = value;
+	world_.memoryAlso.erase(addr);
+	world_.memoryStep[addr] = exec_.steps();
+}
+
+/*
+ * A store through a translation of `from` after the move's ghost point
+ * (a TLB entry whose flush has not completed): linearised before the move,
+ * so the destination holds it, unless the destination was written since
+ * the move's ghost point: that write is linearised after the move, but
+ * real time puts it before this store, so either may be what a later load
+ * returns.
+ */
+void Kernel::storeForwarded(const World::MemForward &fwd, std::uint64_t value)
+{
+	auto step = world_.memoryStep.find(fwd.to);
+	if (world_.memory.count(fwd.to) && step != world_.memoryStep.end() && step->second > fwd.step) {
+		auto &also = world_.memoryAlso[fwd.to];
+		if (world_.memory[fwd.to] != value &&
+		    std::find(also.begin(), also.end(), value) == also.end())
+			also.push_back(value);
+		return;
+	}
+	rememberWrite(fwd.to, value);
+}
+/* end lost-write linearisability */
 
 static TlbEntry *tlbLookup(World &w, TaskId cpu, std::uint64_t addr)
 {
@@ -804,8 +859,28 @@ void Kernel::accessData(FolioIdx f, std::uint64_t addr, bool write, std::uint64_
 	userAccessDone(addr, write, value, false, -1, label);
 }
 
+/* oracle-rcu: a user instruction's translation in flight (broadcast flush only) */
+void Kernel::hwInstrBegin()
+{
+	if (!world_.tlbBroadcast)
+		return;
+	point(mmObject(MmField::HwWalk, self()), K::AcquireShared,
+	      "user access: translation in flight (a broadcast flush waits for it)",
+	      world_.cpuWalk[self()].get());
+	world_.hwInFlight[self()] = true;
+}
+
+void Kernel::hwInstrEnd()
+{
+	if (!world_.tlbBroadcast)
+		return;
+	point(mmObject(MmField::HwWalk, self()), K::ReleaseShared, "user access: translation done");
+	world_.hwInFlight[self()] = false;
+}
+
 bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
 {
+	hwInstrBegin();
 	point(mmObject(MmField::Irq, self()), K::AcquireShared,
 	      "user access: TLB lookup (one instruction: no IPI until it ends)",
 	      world_.cpuIpi[self()].get(), mmObject(MmField::Tlb, self()));
@@ -819,6 +894,7 @@ bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, con
 		accessData(t->folio, addr, write, value, label);
 		ok = true;
 	}
+	hwInstrEnd();
 	localIrqEnable("user access: instruction done");
 	return ok;
 }
@@ -829,8 +905,10 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 	if (p == kNone)
 		return false;
 	localIrqDisable("hardware page-table walk: one instruction (no IPI until it ends)");
+	hwInstrBegin();
 	Pmd pmd = readPmd(p, "hardware page-table walk: read PMD");
 	if (!pmd.isTable()) {
+		hwInstrEnd();
 		localIrqEnable("hardware page-table walk: done");
 		return false;
 	}
@@ -852,6 +930,7 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 		accessData(f, addr, write, value, label);
 		ok = true;
 	}
+	hwInstrEnd();
 	localIrqEnable("hardware page-table walk: done");
 	return ok;
 }
@@ -873,11 +952,16 @@ void Kernel::forgetMemory(std::uint64_t start, std::uint64_t end, const char *la
 {
 	for (std::uint64_t a = start; a < end; a += kPageSize) {
 		point(memObject(a), K::Write, label);
-		world_.memory.erase(a);
+		forgetAddress(a);
 		for (std::size_t i = 0; i < world_.gupRefs.size(); ++i)
 			if (world_.gupRefs[i].addr == a)
 				world_.gupRefRemapped[i] = true;
 	}
+	/* The range's translations are flushed: no store reaches a move's
+	 * source or destination here through them any more. */
+	std::erase_if(world_.memForward, [&](const World::MemForward &f) {
+		return (f.from >= start && f.from < end) || (f.to >= start && f.to < end);
+	});
 }
 
 void Kernel::discardMemoryBegin(std::uint64_t start, std::uint64_t end, const char *label)
@@ -901,7 +985,12 @@ void Kernel::discardMemoryEnd(std::uint64_t start, std::uint64_t end, const char
 void Kernel::zeroFillMemory(std::uint64_t addr, const char *label)
 {
 	point(memObject(addr), K::Write, label);
-	world_.memory.emplace(addr, 0);
+	if (world_.memory.emplace(addr, 0).second)
+		world_.memoryStep[addr] = exec_.steps();
+	/* a new page is mapped at addr: later stores there reach it, not the
+	 * page a move took away (a fault there waits for the move's VMA write
+	 * lock, so this is a guard-off schedule) */
+	std::erase_if(world_.memForward, [&](const World::MemForward &f) { return f.from == addr; });
 }
 
 int Kernel::recordGupRef(FolioIdx f, std::uint64_t addr, bool pin, bool write)
@@ -956,21 +1045,32 @@ void Kernel::pteFreeDefer(TableIdx t, const char *label)
 	for (TaskId c = 0; c < world_.rcuDepth.size(); ++c)
 		if (c != self() && world_.rcuDepth[c] > 0)
 			waitFor.emplace_back(c, world_.rcuExits[c]);
+	/* oracle-rcu: IRQs-off sections are RCU readers too (GUP-fast's
+	 * local_irq_save(): one RCU flavour since the consolidation) */
+	std::vector<TaskId> irqOff;
+	for (TaskId c = 0; c < world_.irqOff.size() && guard(Guard::PteFreeDeferIrqsOffReaders); ++c)
+		if (c != self() && world_.irqOff[c])
+			irqOff.push_back(c);
 	point(mmObject(MmField::Rcu), K::Wait, "pte_free_defer: RCU grace period (rcu_read_lock() sections)",
 	      &world_.rcuSync);
+	for (TaskId c : irqOff)
+		ipiRun(c, "pte_free_defer: RCU grace period (an IRQs-off section: GUP-fast)", kNoObject,
+		       [] {});
 	/* ... and the __pte_offset_map() sections that can still reach t: only
 	 * those read the PMD before it was cleared, so none begins later;
 	 * each ends at a release of t's PTL, which this wait conflicts with */
 	world_.pteMapWait[self()]->set(t);
 	point(world_.tables[t].ptl->id(), K::Wait,
 	      "pte_free_defer: RCU grace period (__pte_offset_map() readers of the table)",
-	      world_.pteMapWait[self()].get());
+	      world_.pteMapWait[self()].get(), tableObject(t));
 	freeTable(t, label);
 }
 
 void Kernel::ghostUserWrite(std::uint64_t addr, std::uint64_t value, const char *label)
 {
 	point(memObject(addr), K::Write, label);
+	/* the kernel installed a new page at addr (not through a stale TLB) */
+	std::erase_if(world_.memForward, [&](const World::MemForward &f) { return f.from == addr; });
 	userAccessDone(addr, true, value, false, -1, label);
 }
 /* end khugepaged */
@@ -1032,19 +1132,51 @@ void Kernel::anonVmaTreeInsert(AnonVmaIdx a, VmaIdx v, const char *label)
 void Kernel::moveMemory(std::uint64_t from, std::uint64_t to, std::uint64_t len,
 			const char *label)
 {
+	const std::uint64_t begin = world_.opBegin[self()];
 	for (std::uint64_t off = 0; off < len; off += kPageSize) {
-		point(memObject(from + off), K::Write, label, nullptr, memObject(to + off));
-		/* A write already remembered at the new address went through the
-		 * moved mapping (nothing else was mapped there): it is newer. */
-		auto it = world_.memory.find(from + off);
+		const std::uint64_t src = from + off, dst = to + off;
+		point(memObject(src), K::Write, label, nullptr, memObject(dst));
+		auto it = world_.memory.find(src);
 		if (it != world_.memory.end()) {
-			world_.memory.emplace(to + off, it->second);
-			world_.memory.erase(it);
+			auto dstStep = world_.memoryStep.find(dst);
+			const bool dstWritten = world_.memory.count(dst) &&
+						dstStep != world_.memoryStep.end() &&
+						dstStep->second >= begin;
+			const bool srcWritten = world_.memoryStep.count(src) &&
+						world_.memoryStep[src] >= begin;
+			std::vector<std::uint64_t> values{it->second};
+			if (auto al = world_.memoryAlso.find(src); al != world_.memoryAlso.end())
+				values.insert(values.end(), al->second.begin(), al->second.end());
+			if (!dstWritten) {
+				/* nothing reached the destination since the move began */
+				world_.memory[dst] = values.front();
+				world_.memoryAlso.erase(dst);
+				if (values.size() > 1)
+					world_.memoryAlso[dst].assign(values.begin() + 1, values.end());
+				world_.memoryStep[dst] = exec_.steps();
+			} else if (srcWritten) {
+				/* both written while the move ran: a store at the
+				 * destination (after the move) and one at the source
+				 * (before it, as far as linearisation goes, but perhaps
+				 * later in real time, through a stale translation) */
+				auto &also = world_.memoryAlso[dst];
+				for (std::uint64_t v : values)
+					if (v != world_.memory[dst] &&
+					    std::find(also.begin(), also.end(), v) == also.end())
+						also.push_back(v);
+			}
+			/* else the destination's write is newer than the source's
+			 * value in every linearisation: it stays */
+			forgetAddress(src);
 		}
+		/* Stores still reaching the source through translations the move
+		 * has not flushed yet are the destination's (until forgetMemory()
+		 * of the source, after its flush, or the end of the op). */
+		world_.memForward.push_back({self(), src, dst, exec_.steps()});
 		/* A GUP reference follows the page: the user sees it at `to` now. */
 		for (GupRef &g : world_.gupRefs)
-			if (g.addr == from + off)
-				g.addr = to + off;
+			if (g.addr == src)
+				g.addr = dst;
 	}
 }
 

@@ -267,10 +267,16 @@ private:
 	}
 	void event(Event e) { world_.events.push_back(std::move(e)); }
 	void staleTable(TableIdx t, const char *label);
+	void hwInstrBegin();	/* oracle-rcu */
+	void hwInstrEnd();
 	void accessData(FolioIdx f, std::uint64_t addr, bool write, std::uint64_t &value,
 			const char *label);
 	void userAccessDone(std::uint64_t addr, bool write, std::uint64_t value, bool dma,
 			    int gupRef, const char *label);
+	/* lost-write linearisability (ghost, no scheduling points) */
+	void forgetAddress(std::uint64_t addr);
+	void rememberWrite(std::uint64_t addr, std::uint64_t value);
+	void storeForwarded(const World::MemForward &fwd, std::uint64_t value);
 	void acquired(Lock &l, bool shared, bool trylock, int subclass, const char *label);
 	void released(Lock &l, const char *label);
 

@@ -434,6 +434,16 @@ const std::vector<GuardInfo> &allGuards()
 		 "table freed a second time",
 		 "mm/khugepaged.c"},
 		/* end guards-audit */
+		/* oracle-rcu */
+		{"pte_free_defer.irqs_off_readers", "pte_free_defer(): call_rcu()",
+		 "the grace period before pte_free_now() also waits for the CPUs that were in an "
+		 "IRQs-off section (GUP-fast's local_irq_save() around its lockless PMD and PTE "
+		 "reads): since the RCU flavour consolidation local_irq_disable() is an RCU read-side "
+		 "section (CONFIG_MMU_GATHER_RCU_TABLE_FREE relies on it). With a broadcast TLB flush "
+		 "no IPI waits for GUP-fast, so nothing else keeps the table alive. Off: the grace "
+		 "period waits only for rcu_read_lock() sections",
+		 "mm/pgtable-generic.c"},
+		/* end oracle-rcu */
 	};
 	return guards;
 }

@@ -36,7 +36,9 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		spinWait.push_back(std::make_unique<SpinWait>());
 		swapWait.push_back(std::make_unique<SwapCacheWait>(*this));
 		cpuIpi.push_back(std::make_unique<CpuIpi>(*this, static_cast<TaskId>(t)));
+		cpuWalk.push_back(std::make_unique<CpuWalk>(*this, static_cast<TaskId>(t)));
 	}
+	hwInFlight.assign(ntasks, false);
 	mmapLock.reset(newLock(LockClass::MmapLock, "mm->mmap_lock"));
 	pmdLock.reset(newLock(LockClass::PmdLock, "pmd_lock(pmd)"));
 	pageTableLock.reset(newLock(LockClass::PageTableLock, "mm->page_table_lock"));
@@ -175,6 +177,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	pmds.reserve(pmds.size() + kSpareObjects);
 	anonVmas.reserve(anonVmas.size() + kSpareObjects);
 	opRanges.resize(ntasks);
+	opBegin.assign(ntasks, 0);
 	relocatingAnon.assign(ntasks, 0);
 
 	SwapIdx nextSlot = 0;
@@ -400,6 +403,25 @@ void CpuIpi::holders(void (*emit)(void *, TaskId), void *arg) const
 	if (w_.ipiHolder[cpu_] != kNoTask)
 		emit(arg, w_.ipiHolder[cpu_]);
 }
+
+/* oracle-rcu */
+bool CpuWalk::canProceed(AccessKind kind, TaskId) const
+{
+	return kind != AccessKind::Wait || !w_.hwInFlight[cpu_];
+}
+
+std::string CpuWalk::describeWait(AccessKind) const
+{
+	return "broadcast TLB flush: waits for the in-flight translation of the CPU of " +
+	       w_.taskNames()[cpu_];
+}
+
+void CpuWalk::holders(void (*emit)(void *, TaskId), void *arg) const
+{
+	if (w_.hwInFlight[cpu_])
+		emit(arg, cpu_);
+}
+/* end oracle-rcu */
 
 bool RcuSync::canProceed(AccessKind, TaskId task) const
 {

@@ -18,6 +18,7 @@
  * current step (what was written, acquired, walked).
  */
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -350,6 +351,7 @@ struct Event {
 	int gupRef = -1;
 	bool dma = false;		/* UserRead/UserWrite through a GUP pin */
 	bool known = false;		/* UserRead: the oracle knows the expected value */
+	bool legal = true;		/* UserRead: the value is one a linearisation allows */
 	const char *label = "";
 	std::string text;		/* Warn: the condition */
 	int record = -1;		/* RemapDone: World::remaps index */
@@ -365,6 +367,24 @@ class World;
 class CpuIpi : public SyncObject {
 public:
 	CpuIpi(const World &w, TaskId cpu) : w_(w), cpu_(cpu) {}
+	bool canProceed(AccessKind kind, TaskId task) const override;
+	std::string describeWait(AccessKind kind) const override;
+	void holders(void (*emit)(void *, TaskId), void *arg) const override;
+
+private:
+	const World &w_;
+	TaskId cpu_;
+};
+
+/*
+ * oracle-rcu: with broadcast TLB invalidation (arm64 TLBI + DSB, AMD INVLPGB
+ * + TLBSYNC) the flush completes only after the CPU's in-flight
+ * translations (a hardware walk, a TLB hit and its access) are done: the
+ * flush waits until the CPU has no user instruction in flight.
+ */
+class CpuWalk : public SyncObject {
+public:
+	CpuWalk(const World &w, TaskId cpu) : w_(w), cpu_(cpu) {}
 	bool canProceed(AccessKind kind, TaskId task) const override;
 	std::string describeWait(AccessKind kind) const override;
 	void holders(void (*emit)(void *, TaskId), void *arg) const override;
@@ -495,6 +515,9 @@ public:
 	/* synchronize_rcu() snapshot: the readers it waits for, per waiter */
 	std::vector<std::vector<std::pair<TaskId, std::uint64_t>>> rcuWaitFor;
 	std::vector<std::unique_ptr<CpuIpi>> cpuIpi;		/* per CPU */
+	/* oracle-rcu: per CPU, a user instruction in flight (broadcast flush only) */
+	std::vector<bool> hwInFlight;
+	std::vector<std::unique_ptr<CpuWalk>> cpuWalk;
 	RcuSync rcuSync{*this};
 	std::vector<std::unique_ptr<FolioBitWait>> bitWait;	/* per task */
 	std::vector<std::unique_ptr<SpinWait>> spinWait;	/* per task */
@@ -507,6 +530,31 @@ public:
 	std::vector<GupRef> gupRefs;
 	std::vector<bool> gupRefRemapped;	/* the user unmapped the pinned address */
 	std::map<std::uint64_t, std::uint64_t> memory;
+	/* lost-write linearisability: the set of values a load of an address
+	 * may legally return is {memory[a]} plus memoryAlso[a] (values of
+	 * writes whose order against a concurrent move no linearisation fixes),
+	 * memoryStep[a] the step that gave memory[a] its value. A move in
+	 * flight forwards stores to its source pages (memForward) to the
+	 * destination: a store that succeeded at the source is linearised
+	 * before the move (docs/checking.md, "lost-write by linearisability"). */
+	std::map<std::uint64_t, std::vector<std::uint64_t>> memoryAlso;
+	std::map<std::uint64_t, std::uint64_t> memoryStep;
+	struct MemForward {
+		TaskId task;
+		std::uint64_t from, to, step;
+	};
+	std::vector<MemForward> memForward;
+	std::vector<std::uint64_t> opBegin;	/* per task: the current op's first step */
+	bool memoryLegal(std::uint64_t addr, std::uint64_t value) const
+	{
+		auto it = memory.find(addr);
+		if (it == memory.end() || it->second == value)
+			return true;
+		auto al = memoryAlso.find(addr);
+		return al != memoryAlso.end() &&
+		       std::find(al->second.begin(), al->second.end(), value) != al->second.end();
+	}
+	/* end lost-write linearisability */
 	/* Ghost: ranges a MADV_DONTNEED is discarding right now: what they
 	 * read is either the old data or zero, and a store into them is not
 	 * promised until the discard is over (madvise.cpp). */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 #include "rmap.hpp"
 
+#include <algorithm>
+
 namespace mmrace::model {
 
 namespace {
@@ -128,12 +130,22 @@ PteRef pageVmaMappedWalk(Kernel &k, FolioIdx f, std::uint64_t addr, bool migrati
 	Pmd pmd = k.readPmd(p, "page_vma_mapped_walk: pmdp_get_lockless()");
 	if (!pmd.isTable())
 		return {kNone, 0};
+	/* map_pte(): pte_offset_map_rw_nolock() reads the PMD inside
+	 * __pte_offset_map()'s rcu_read_lock(); the section lasts until
+	 * pte_unmap(): pte_free_defer() cannot free the table before
+	 * (World::pteMapRcu, as pte_offset_map_lock(); oracle-rcu) */
+	auto &mapped = w.pteMapRcu[k.self()];
+	mapped.push_back(pmd.table);
 	PteRef r = w.pteIn(pmd.table, addr);
 	/* map_pte(): a lockless look first */
 	Pte look = k.readPte(r, "map_pte: ptep_get() (lockless)");
 	bool candidate = migration ? look.isMigration() : look.present();
-	if (!candidate)
+	if (!candidate) {
+		/* not_found: pte_unmap(): rcu_read_unlock() (the PTE read reads
+		 * the table, which pte_free_defer()'s wait declares) */
+		mapped.erase(std::find(mapped.begin(), mapped.end(), pmd.table));
 		return {kNone, 0};
+	}
 	Lock &ptl = *w.tables[pmd.table].ptl;
 	k.lock(ptl, "map_pte: spin_lock(ptl)");
 	if (k.guard(Guard::PteOffsetMapLockPmdSame) &&
