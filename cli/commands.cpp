@@ -56,6 +56,12 @@ void addRunOptions(CLI::App &cmd, RunArgs &a)
 		       "(overrides the scenario's guard settings)")
 		->delimiter(',')
 		->each([&a](const std::string &) { a.guardsOffGiven = true; });
+	cmd.add_option("--minimize-seconds", a.minimizeSeconds,
+		       fmt::format("time for minimising each counterexample before its trace is "
+				   "written: fewest preemptions, then fewest steps (default {})",
+				   kDefaultMinimizeSeconds))
+		->check(CLI::NonNegativeNumber);
+	cmd.add_flag("--no-minimize", a.noMinimize, "write the counterexample as exploration found it");
 }
 
 RunOptions toRunOptions(const RunArgs &a)
@@ -69,6 +75,8 @@ RunOptions toRunOptions(const RunArgs &a)
 	o.interrupt = &interrupted;
 	o.jobs = a.jobs;
 	o.depth = a.depth;
+	o.minimize = !a.noMinimize && a.minimizeSeconds > 0;
+	o.minimizeSeconds = a.minimizeSeconds;
 	if (!a.shard.empty()) {
 		unsigned k = 0, n = 0;
 		char slash = 0, extra = 0;
@@ -163,6 +171,8 @@ int cmdRun(const RunArgs &a)
 			const traces::Trace &t = *r.harmfulTrace;
 			std::cout << "\n" << traces::renderViolation(t.violation) << "\n"
 				  << traces::renderRaceDiagram(t);
+			if (t.minimized)
+				std::cout << traces::minimizedLine(t) << "\n";
 			std::string path = traceFile(a, sc, "");
 			if (writeTrace(t, path))
 				std::cout << "trace: " << path << "\nreplay: " << replayCommand(path) << "\n";

@@ -37,6 +37,8 @@ struct RunArgs {
 	std::string tracePath;
 	std::string traceDir = ".";
 	bool progress = false;
+	bool noMinimize = false;
+	double minimizeSeconds = kDefaultMinimizeSeconds;
 };
 
 struct CheckArgs {

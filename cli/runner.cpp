@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "checker/mm_program.hpp"
+#include "cli/minimize.hpp"
 #include "scheduler/parallel.hpp"
 #include "scheduler/strategies/strategies.hpp"
 #include "scheduler/strategies/replay.hpp"
@@ -194,14 +195,28 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 		std::vector<checker::LockDepEdge> before;
 		if (isLockdepFinding(cx.finding.invariant) && cx.finding.context.size() == 2)
 			before = lockdep->edgesBefore(cx.finding.context[0], cx.finding.context[1]);
-		Rerun r = rerun(sc, run.guards, cx.choices, cx.finding.invariant, before, run.maxSteps);
-		if (!r.divergence.empty() || !findSame(r.result, cx.finding))
+		std::optional<MinimizeResult> min;
+		if (opt.minimize)
+			min = minimizeCounterexample(sc, run.guards, cx, before, run.maxSteps,
+						     opt.minimizeSeconds);
+		const Counterexample &use = min ? min->best : cx;
+		Rerun r = rerun(sc, run.guards, use.choices, use.finding.invariant, before, run.maxSteps);
+		if (!r.divergence.empty() || !findSame(r.result, use.finding))
 			throw std::logic_error(fmt::format(
 				"nondeterministic model: re-running execution {} ({}) did not reproduce "
 				"[{}] {}{}",
-				cx.execution, encodeSchedule(cx.choices), cx.finding.invariant,
-				cx.finding.title, r.divergence.empty() ? "" : ": " + r.divergence));
-		return makeTrace(sc, run, r, cx, before);
+				use.execution, encodeSchedule(use.choices), use.finding.invariant,
+				use.finding.title, r.divergence.empty() ? "" : ": " + r.divergence));
+		traces::Trace t = makeTrace(sc, run, r, use, before);
+		if (min) {
+			t.minimized = true;
+			t.originalChoices = cx.choices;
+			t.originalSteps = min->before.steps;
+			t.originalPreemptions = min->before.preemptions;
+			t.minimizedSteps = min->after.steps;
+			t.minimizedPreemptions = min->after.preemptions;
+		}
+		return t;
 	};
 	if (run.result.harmful)
 		run.harmfulTrace = traceOf(*run.result.harmful);

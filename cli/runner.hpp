@@ -20,6 +20,8 @@
 
 namespace mmrace::cli {
 
+inline constexpr double kDefaultMinimizeSeconds = 3;
+
 struct RunOptions {
 	std::string strategy;	/* empty: the scenario's, else kDefaultStrategy */
 	std::optional<std::uint64_t> seed;
@@ -39,6 +41,9 @@ struct RunOptions {
 	unsigned depth = 3;
 	/* With dfs: iterative context bounding 0, 1, ... up to this bound. */
 	std::optional<unsigned> preemptionBound;
+	/* Minimise each counterexample before its trace is made (cli/minimize.hpp). */
+	bool minimize = true;
+	double minimizeSeconds = kDefaultMinimizeSeconds;
 };
 
 inline constexpr const char *kDefaultStrategy = "dpor";

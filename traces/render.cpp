@@ -91,6 +91,15 @@ std::string renderRaceDiagram(const Trace &t)
 	return out;
 }
 
+std::string minimizedLine(const Trace &t)
+{
+	if (!t.minimized)
+		return {};
+	return fmt::format("minimised: {} -> {} steps, {} -> {} preemptions (the schedule exploration "
+			   "found is kept in the trace as minimized.original_schedule)",
+			   t.originalSteps, t.minimizedSteps, t.originalPreemptions, t.minimizedPreemptions);
+}
+
 std::string renderViolation(const TraceFinding &f)
 {
 	std::string out = fmt::format("{} violation [{}]: {}\n", f.severity, f.invariant, f.title);

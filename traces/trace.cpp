@@ -65,6 +65,12 @@ std::string traceToJson(const Trace &t)
 				 {"to_at", e.toLabel},
 				 {"execution", e.execution}});
 	j["lockdep"] = edges;
+	if (t.minimized)
+		j["minimized"] = {{"original_schedule", encodeSchedule(t.originalChoices)},
+				  {"original_steps", t.originalSteps},
+				  {"original_preemptions", t.originalPreemptions},
+				  {"steps", t.minimizedSteps},
+				  {"preemptions", t.minimizedPreemptions}};
 	/* Embedded last: it is the longest and least read part. */
 	j["scenario"] = t.scenarioJson;
 	return j.dump(1, '\t') + "\n";
@@ -123,6 +129,19 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 						     e.at("from_at").get<std::string>(),
 						     e.at("to_at").get<std::string>(),
 						     e.at("execution").get<std::uint64_t>()});
+		if (j.contains("minimized")) {
+			const json &m = j.at("minimized");
+			std::string error;
+			auto original = decodeSchedule(m.at("original_schedule").get<std::string>(), &error);
+			if (!original)
+				return file + ": $.minimized.original_schedule: " + error;
+			t.minimized = true;
+			t.originalChoices = *original;
+			t.originalSteps = m.at("original_steps").get<std::uint64_t>();
+			t.originalPreemptions = m.at("original_preemptions").get<std::uint64_t>();
+			t.minimizedSteps = m.at("steps").get<std::uint64_t>();
+			t.minimizedPreemptions = m.at("preemptions").get<std::uint64_t>();
+		}
 		return t;
 	} catch (const json::exception &e) {
 		return fmt::format("{}: malformed trace: {}", file, e.what());

@@ -66,6 +66,12 @@ struct Trace {
 	TraceFinding violation;
 	/* Lockdep's graph before this execution: replay starts from it. */
 	std::vector<LockEdge> lockdep;
+	/* Minimisation (cli/minimize.cpp): `choices` is the minimised schedule,
+	 * `originalChoices` the one exploration found; absent in older traces. */
+	bool minimized = false;
+	ChoiceLog originalChoices;
+	std::uint64_t originalSteps = 0, originalPreemptions = 0;
+	std::uint64_t minimizedSteps = 0, minimizedPreemptions = 0;
 };
 
 std::string traceToJson(const Trace &trace);
@@ -78,6 +84,8 @@ std::variant<Trace, std::string> loadTrace(const std::string &path);
 
 /* One column per thread, one row per step, in kernel terms. */
 std::string renderRaceDiagram(const Trace &trace);
+/* "minimised: 105 -> 14 steps, 6 -> 1 preemptions (the original schedule is kept in the trace)" */
+std::string minimizedLine(const Trace &trace);
 /* The violation report: title, message, the steps involved. */
 std::string renderViolation(const TraceFinding &finding);
 
