@@ -240,22 +240,83 @@ MinimizeResult minimizeCounterexample(const scenarios::Scenario &sc, const model
 	}
 	out.before = out.after = original->second;
 	auto expired = [&] { return Clock::now() >= deadline; };
-	auto consider = [&](const Counterexample &c) {
-		auto m = measure(c.choices);
-		if (!m || !(m->second < out.after))
-			return false;
-		out.best = m->first;
-		out.best.execution = cx.execution;
-		out.after = m->second;
-		return true;
+	struct Candidate {
+		Counterexample cx;
+		ScheduleSize size;
+	};
+
+	/* Phase 2 from `cur`: drop, merge and halve runs while it keeps the
+	 * violation and gets smaller (fewer preemptions, then fewer steps). */
+	auto shrink = [&](Candidate cur) {
+		for (bool improved = true; improved && !expired();) {
+			improved = false;
+			const Guide g = guideOf(cur.cx.choices);
+			const auto &segs = g.segments;
+			std::vector<Guide> cands;
+			auto with = [&](std::vector<Segment> s) {
+				Guide c = g;
+				c.segments = std::move(s);
+				cands.push_back(std::move(c));
+			};
+			for (std::size_t i = 1; i < segs.size(); ++i) {
+				/* Merge run i into its task's previous run: steps earlier. */
+				for (std::size_t j = i; j-- > 0;) {
+					if (segs[j].task != segs[i].task)
+						continue;
+					auto s = segs;
+					s[j].count += s[i].count;
+					s.erase(s.begin() + static_cast<std::ptrdiff_t>(i));
+					with(std::move(s));
+					break;
+				}
+			}
+			for (std::size_t i = 0; i < segs.size(); ++i) {
+				/* Drop run i: its steps happen later. */
+				auto s = segs;
+				s.erase(s.begin() + static_cast<std::ptrdiff_t>(i));
+				with(std::move(s));
+			}
+			for (std::size_t i = 0; i < segs.size(); ++i) {
+				if (segs[i].count < 2)
+					continue;
+				auto s = segs;
+				s[i].count /= 2;
+				with(std::move(s));
+			}
+			for (const Guide &c : cands) {
+				if (expired())
+					break;
+				std::optional<Counterexample> hit =
+				    withProgram([&](Program &p) -> std::optional<Counterexample> {
+					    GuidedStrategy guided(c);
+					    ExploreResult r = explore(p, guided, one);
+					    ++out.candidates;
+					    const Counterexample *m = match(r);
+					    if (!m)
+						    return std::nullopt;
+					    return *m;
+				    });
+				if (!hit)
+					continue;
+				/* The exact replay of what the guided run did. */
+				auto m = measure(hit->choices);
+				if (m && m->second < cur.size) {
+					cur = {m->first, m->second};
+					improved = true;
+					break;
+				}
+			}
+		}
+		return cur;
 	};
 
 	/* Phase 1: fewer preemptions, by a bounded search (not for lockdep
 	 * findings: their graph grows with every execution of a search). */
-	if (!lockdep && out.after.preemptions > 0 && seconds > 0) {
+	std::vector<Candidate> results;
+	if (!lockdep && out.before.preemptions > 0 && seconds > 0) {
 		HitProgram hits(shared, want);
 		auto strategy =
-		    makeBoundedPorStrategy(static_cast<unsigned>(out.after.preemptions - 1));
+		    makeBoundedPorStrategy(static_cast<unsigned>(out.before.preemptions - 1));
 		ExploreOptions eo;
 		eo.limits.maxSteps = maxSteps;
 		eo.timeBudgetSeconds = seconds / 2;
@@ -263,63 +324,20 @@ MinimizeResult minimizeCounterexample(const scenarios::Scenario &sc, const model
 		ExploreResult r = explore(hits, *strategy, eo);
 		out.candidates += r.stats.executions;
 		if (const Counterexample *c = match(r))
-			consider(*c);
+			if (auto m = measure(c->choices))
+				results.push_back(shrink({m->first, m->second}));
 	}
+	results.push_back(shrink({original->first, original->second}));
 
-	/* Phase 2: drop, merge and halve runs while it keeps the violation. */
-	for (bool improved = true; improved && !expired();) {
-		improved = false;
-		const Guide g = guideOf(out.best.choices);
-		const auto &segs = g.segments;
-		std::vector<Guide> cands;
-		auto with = [&](std::vector<Segment> s) {
-			Guide c = g;
-			c.segments = std::move(s);
-			cands.push_back(std::move(c));
-		};
-		for (std::size_t i = 1; i < segs.size(); ++i) {
-			/* Merge run i into its task's previous run: steps earlier. */
-			for (std::size_t j = i; j-- > 0;) {
-				if (segs[j].task != segs[i].task)
-					continue;
-				auto s = segs;
-				s[j].count += s[i].count;
-				s.erase(s.begin() + static_cast<std::ptrdiff_t>(i));
-				with(std::move(s));
-				break;
-			}
-		}
-		for (std::size_t i = 0; i < segs.size(); ++i) {
-			/* Drop run i: its steps happen later. */
-			auto s = segs;
-			s.erase(s.begin() + static_cast<std::ptrdiff_t>(i));
-			with(std::move(s));
-		}
-		for (std::size_t i = 0; i < segs.size(); ++i) {
-			if (segs[i].count < 2)
-				continue;
-			auto s = segs;
-			s[i].count /= 2;
-			with(std::move(s));
-		}
-		for (const Guide &c : cands) {
-			if (expired())
-				break;
-			std::optional<Counterexample> hit =
-			    withProgram([&](Program &p) -> std::optional<Counterexample> {
-				    GuidedStrategy guided(c);
-				    ExploreResult r = explore(p, guided, one);
-				    ++out.candidates;
-				    const Counterexample *m = match(r);
-				    if (!m)
-					    return std::nullopt;
-				    return *m;
-			    });
-			if (hit && consider(*hit)) {
-				improved = true;
-				break;
-			}
-		}
+	/* The smallest result that has no more preemptions and no more steps
+	 * than the original (a bounded-search hit can be longer). */
+	for (const Candidate &c : results) {
+		if (c.size.preemptions > out.before.preemptions ||
+		    c.size.steps > out.before.steps || !(c.size < out.after))
+			continue;
+		out.best = c.cx;
+		out.best.execution = cx.execution;
+		out.after = c.size;
 	}
 	out.timedOut = expired();
 	out.seconds = std::chrono::duration<double>(Clock::now() - start).count();

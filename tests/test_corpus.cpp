@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/runner.hpp"
 #include "model/registry.hpp"
 #include "scenarios/scenario.hpp"
@@ -119,6 +121,61 @@ TEST_CASE("corpus: every violation's trace replays to the same report", "[corpus
 		fs::remove(tmp);
 	}
 	CHECK(replayed >= 35);
+}
+
+TEST_CASE("corpus: a minimised trace is no larger than the original and replays to the same "
+	  "violation",
+	  "[corpus][minimize]")
+{
+	int n = 0, smaller = 0;
+	for (const auto &file : library()) {
+		auto sc = load(file);
+		if (sc.expect.kind != scenarios::ExpectSpec::Kind::Violation)
+			continue;
+		std::string name = file.stem().string();
+		INFO(name);
+		cli::RunOptions plain;
+		plain.minimize = false;
+		auto a = cli::runScenario(sc, plain);
+		auto b = cli::runScenario(sc, {});
+		REQUIRE((a.harmfulTrace || !a.benignTraces.empty()));
+		REQUIRE((b.harmfulTrace || !b.benignTraces.empty()));
+		const traces::Trace &ta = a.harmfulTrace ? *a.harmfulTrace : a.benignTraces.at(0);
+		const traces::Trace &tb = b.harmfulTrace ? *b.harmfulTrace : b.benignTraces.at(0);
+		CHECK_FALSE(ta.minimized);
+		REQUIRE(tb.minimized);
+		CHECK(tb.originalChoices == ta.choices);
+		CHECK(tb.originalSteps == ta.steps.size());
+		CHECK(tb.minimizedSteps == tb.steps.size());
+		CHECK(tb.minimizedSteps <= tb.originalSteps);
+		CHECK(tb.minimizedPreemptions <= tb.originalPreemptions);
+		CHECK(tb.violation.invariant == ta.violation.invariant);
+		CHECK(tb.violation.severity == ta.violation.severity);
+		auto replay = cli::replayTrace(tb);
+		INFO(replay.divergence);
+		CHECK(replay.reproduced);
+		CHECK(replay.rerun.violation.invariant == ta.violation.invariant);
+		++n;
+		smaller += tb.minimizedSteps < tb.originalSteps ||
+			   tb.minimizedPreemptions < tb.originalPreemptions;
+	}
+	CHECK(n >= 35);
+	CHECK(smaller > 0);
+}
+
+TEST_CASE("trace: a trace written before minimisation existed still loads", "[minimize]")
+{
+	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-unprotected.json");
+	auto run = cli::runScenario(sc, {});
+	REQUIRE(run.harmfulTrace);
+	std::string text = traces::traceToJson(*run.harmfulTrace);
+	auto j = nlohmann::json::parse(text);
+	REQUIRE(j.contains("minimized"));
+	j.erase("minimized");
+	auto old = traces::traceFromJson(j.dump(), "old.trace.json");
+	REQUIRE(std::holds_alternative<traces::Trace>(old));
+	CHECK_FALSE(std::get<traces::Trace>(old).minimized);
+	CHECK(cli::replayTrace(std::get<traces::Trace>(old)).reproduced);
 }
 
 TEST_CASE("replay: a tampered schedule is reported as a divergence, not a pass", "[replay]")
