@@ -169,7 +169,7 @@ int cmdRun(const RunArgs &a)
 					 a.shard.empty() ? "" : ", shard " + a.shard);
 		if (r.harmfulTrace) {
 			const traces::Trace &t = *r.harmfulTrace;
-			std::cout << "\n" << traces::renderViolation(t.violation) << "\n"
+			std::cout << "\n" << traces::renderReport(t) << "\n"
 				  << traces::renderRaceDiagram(t);
 			if (t.minimized)
 				std::cout << traces::minimizedLine(t) << "\n";
@@ -234,14 +234,12 @@ int cmdShow(const std::string &path, bool locks)
 				 t.scenarioName, t.scenarioFile,
 				 t.guardsOff.empty() ? "none" : fmt::format("{}", fmt::join(t.guardsOff, ", ")),
 				 t.strategy, t.execution, t.outcome, encodeSchedule(t.choices))
-		  << traces::renderViolation(t.violation) << "\n"
+		  << traces::renderReport(t) << "\n"
 		  << traces::renderRaceDiagram(t);
-	if (locks) {
-		std::cout << "\nsteps with locks held after each:\n";
-		for (const auto &s : t.steps)
-			std::cout << fmt::format("  {:>4} {:<10} {:<40} {}\n", s.index, s.thread, s.access,
-						 s.locks.empty() ? "-" : fmt::format("{}", fmt::join(s.locks, ", ")));
-	}
+	if (t.minimized)
+		std::cout << traces::minimizedLine(t) << "\n";
+	if (locks)
+		std::cout << "\n" << traces::renderLocks(t);
 	return kExitOk;
 }
 

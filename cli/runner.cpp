@@ -59,6 +59,7 @@ struct Rerun {
 	std::string divergence;
 	std::vector<checker::StepInfo> steps;
 	std::vector<std::string> threads;
+	std::vector<std::string> initialState;
 };
 
 /*
@@ -83,6 +84,7 @@ Rerun rerun(const scenarios::Scenario &sc, const model::GuardSet &guards, const 
 	r.divergence = replay.finish();
 	r.steps = program.stepLog();
 	r.threads = program.taskNames();
+	r.initialState = program.initialState();
 	return r;
 }
 
@@ -113,7 +115,9 @@ traces::Trace makeTrace(const scenarios::Scenario &sc, const ScenarioRun &run, c
 	t.choices = cx.choices;
 	t.threads = r.threads;
 	for (const auto &s : r.steps)
-		t.steps.push_back({s.index, r.threads[s.task], s.function, s.what, s.access, s.locks});
+		t.steps.push_back({s.index, r.threads[s.task], s.function, s.what, s.access, s.locks,
+				   s.touches});
+	t.initialState = r.initialState;
 	t.violation.invariant = cx.finding.invariant;
 	t.violation.severity = std::string(severityName(cx.finding.severity));
 	t.violation.title = cx.finding.title;

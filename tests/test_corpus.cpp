@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <stdlib.h>
 
 #include <nlohmann/json.hpp>
 
@@ -176,6 +177,77 @@ TEST_CASE("trace: a trace written before minimisation existed still loads", "[mi
 	REQUIRE(std::holds_alternative<traces::Trace>(old));
 	CHECK_FALSE(std::get<traces::Trace>(old).minimized);
 	CHECK(cli::replayTrace(std::get<traces::Trace>(old)).reproduced);
+}
+
+TEST_CASE("corpus: every rendering of every violation trace names its objects and fits 100 "
+	  "columns",
+	  "[corpus][render]")
+{
+	::setenv("COLUMNS", "100", 1);
+	int n = 0;
+	for (const auto &file : library()) {
+		auto sc = load(file);
+		if (sc.expect.kind != scenarios::ExpectSpec::Kind::Violation)
+			continue;
+		INFO(file.stem().string());
+		auto run = cli::runScenario(sc, {});
+		std::vector<traces::Trace> all = run.benignTraces;
+		if (run.harmfulTrace)
+			all.push_back(*run.harmfulTrace);
+		REQUIRE_FALSE(all.empty());
+		for (const traces::Trace &t : all) {
+			std::string report = traces::renderReport(t);
+			std::string diagram = traces::renderRaceDiagram(t);
+			std::string locks = traces::renderLocks(t);
+			CHECK(report.find('?') == std::string::npos);
+			CHECK(diagram.find('?') == std::string::npos);
+			CHECK(locks.find('?') == std::string::npos);
+			CHECK(report.find("CPU0 (") != std::string::npos);
+			CHECK(report.find("initial state:") != std::string::npos);
+			CHECK_FALSE(traces::raceSteps(t).empty());
+			std::string fitted =
+			    traces::renderRaceSummary(t) + traces::renderInitialState(t) + diagram;
+			std::size_t from = 0;
+			while (from < fitted.size()) {
+				std::size_t nl = fitted.find('\n', from);
+				std::string line = fitted.substr(from, nl - from);
+				INFO(line);
+				CHECK(line.size() <= 100);
+				from = nl + 1;
+			}
+			++n;
+		}
+	}
+	::unsetenv("COLUMNS");
+	CHECK(n >= 35);
+}
+
+TEST_CASE("render: the diagram wraps at word boundaries and never splits an identifier", "[render]")
+{
+	traces::Trace t;
+	t.threads = {"a", "b", "c"};
+	t.steps.push_back({0,
+			   "a",
+			   "move_page_tables_with_a_long_name",
+			   "pte_offset_map_rw_nolock(new_pmd) then some words of explanation",
+			   "read pte(0x1000)",
+			   {}});
+	t.steps.push_back({1, "c", "f", "x", "write pte(0x1000)", {}});
+	::setenv("COLUMNS", "80", 1);
+	std::string d = traces::renderRaceDiagram(t);
+	::unsetenv("COLUMNS");
+	for (const char *word :
+	     {"move_page_tables_with_a_long_name:", "pte_offset_map_rw_nolock(", "explanation"})
+		CHECK(d.find(word) != std::string::npos);
+	std::size_t from = 0;
+	while (from < d.size()) {
+		std::size_t nl = d.find('\n', from);
+		std::string line = d.substr(from, nl - from);
+		/* only the identifier longer than a column may overflow */
+		if (line.find("move_page_tables_with_a_long_name") == std::string::npos)
+			CHECK(line.size() <= 80);
+		from = nl + 1;
+	}
 }
 
 TEST_CASE("replay: a tampered schedule is reported as a divergence, not a pass", "[replay]")

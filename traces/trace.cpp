@@ -36,13 +36,16 @@ std::string traceToJson(const Trace &t)
 	j["choices"] = choices;
 	j["threads"] = t.threads;
 	json steps = json::array();
-	for (const TraceStep &s : t.steps)
+	for (const TraceStep &s : t.steps) {
 		steps.push_back({{"i", s.index},
 				 {"thread", s.thread},
 				 {"function", s.function},
 				 {"what", s.what},
 				 {"access", s.access},
 				 {"locks", s.locks}});
+		if (!s.touches.empty())
+			steps.back()["touches"] = s.touches;
+	}
 	j["steps"] = steps;
 	json v;
 	v["invariant"] = t.violation.invariant;
@@ -65,6 +68,8 @@ std::string traceToJson(const Trace &t)
 				 {"to_at", e.toLabel},
 				 {"execution", e.execution}});
 	j["lockdep"] = edges;
+	if (!t.initialState.empty())
+		j["initial_state"] = t.initialState;
 	if (t.minimized)
 		j["minimized"] = {{"original_schedule", encodeSchedule(t.originalChoices)},
 				  {"original_steps", t.originalSteps},
@@ -106,11 +111,16 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 					     c.at(1).get<std::uint32_t>(), c.at(2).get<std::uint32_t>()});
 		}
 		t.threads = j.at("threads").get<std::vector<std::string>>();
-		for (const json &s : j.at("steps"))
+		for (const json &s : j.at("steps")) {
 			t.steps.push_back({s.at("i").get<std::uint64_t>(), s.at("thread").get<std::string>(),
 					   s.at("function").get<std::string>(), s.at("what").get<std::string>(),
 					   s.at("access").get<std::string>(),
 					   s.at("locks").get<std::vector<std::string>>()});
+			if (s.contains("touches"))
+				t.steps.back().touches = s.at("touches").get<std::vector<std::string>>();
+		}
+		if (j.contains("initial_state"))
+			t.initialState = j.at("initial_state").get<std::vector<std::string>>();
 		const json &v = j.at("violation");
 		t.violation.invariant = v.at("invariant").get<std::string>();
 		t.violation.severity = v.at("severity").get<std::string>();
