@@ -113,10 +113,17 @@ std::optional<scenarios::Scenario> load(const std::string &file)
 	return std::get<scenarios::Scenario>(std::move(r));
 }
 
+/*
+ * executions = complete + pruned + ended by a finding (a harmful violation,
+ * a deadlock or the step bound stopped it); docs/checking.md, "The summary
+ * line".
+ */
 std::string summaryLine(const ExploreStats &s)
 {
-	return fmt::format("executions {} (complete {}, pruned {}), steps {}, {:.3f} s, {:.0f} steps/s{}",
-			   s.executions, s.complete, s.pruned, s.steps, s.seconds,
+	std::uint64_t rest = s.executions - std::min(s.executions, s.complete + s.pruned);
+	return fmt::format("executions {} (complete {}, pruned {}{}), steps {}, {:.3f} s, {:.0f} steps/s{}",
+			   s.executions, s.complete, s.pruned,
+			   rest ? fmt::format(", ended by a finding {}", rest) : "", s.steps, s.seconds,
 			   s.seconds > 0 ? static_cast<double>(s.steps) / s.seconds : 0.0,
 			   s.exhausted ? ", exhausted" : fmt::format(", stopped by {}", s.stoppedBy));
 }

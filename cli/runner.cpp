@@ -299,12 +299,34 @@ ReplayResult replayTrace(const traces::Trace &trace)
 	return out;
 }
 
+namespace {
+std::string programName = "mmrace";
+
+std::string shellQuote(const std::string &s)
+{
+	if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					      "0123456789/._-+") == std::string::npos)
+		return s;
+	std::string quoted = "'";
+	for (char c : s)
+		quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+	return quoted + "'";
+}
+} // namespace
+
+void setProgramName(const std::string &argv0)
+{
+	/* As invoked (build/cli/mmrace from the README's build); a bare name
+	 * was found on PATH and works as it is. */
+	programName = argv0.find('/') != std::string::npos ? argv0 : "mmrace";
+}
+
 std::string replayCommand(const std::string &path)
 {
 	std::string quoted = "'";
 	for (char c : path)
 		quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-	return "mmrace replay " + quoted + "'";
+	return shellQuote(programName) + " replay " + quoted + "'";
 }
 
 } // namespace mmrace::cli

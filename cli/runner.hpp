@@ -74,7 +74,9 @@ struct ReplayResult {
 /* Re-executes a trace's schedule on its embedded scenario. */
 ReplayResult replayTrace(const traces::Trace &trace);
 
-/* "mmrace replay 'path'", quoted for a shell. */
+/* argv[0]: the replay command names the binary as it was invoked. */
+void setProgramName(const std::string &argv0);
+/* "build/cli/mmrace replay 'path'", quoted for a shell. */
 std::string replayCommand(const std::string &tracePath);
 
 } // namespace mmrace::cli

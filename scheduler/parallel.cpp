@@ -147,7 +147,8 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 	std::vector<char> ran(n, 0);
 	std::atomic<std::size_t> next{0};
 	std::atomic<std::size_t> firstViolation{std::numeric_limits<std::size_t>::max()};
-	std::atomic<std::uint64_t> started{0};
+	/* The split's executions count against --max-executions too. */
+	std::atomic<std::uint64_t> started{split.pruned};
 	std::atomic<bool> outOfBudget{false};
 
 	/* Progress: completed subtrees plus what each worker reports of its current one. */

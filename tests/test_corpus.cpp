@@ -250,6 +250,21 @@ TEST_CASE("render: the diagram wraps at word boundaries and never splits an iden
 	}
 }
 
+TEST_CASE("corpus: max-executions N runs N executions on 1 or 2 workers",
+	  "[corpus][parallel]")
+{
+	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-mainline.json");
+	for (unsigned jobs : {1u, 2u}) {
+		cli::RunOptions o;
+		o.maxExecutions = 5;
+		o.jobs = jobs;
+		auto r = cli::runScenario(sc, o);
+		INFO(jobs << " jobs");
+		CHECK(r.result.stats.executions == 5);
+		CHECK(r.result.stats.complete + r.result.stats.pruned <= r.result.stats.executions);
+	}
+}
+
 TEST_CASE("replay: a tampered schedule is reported as a divergence, not a pass", "[replay]")
 {
 	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-unprotected.json");
