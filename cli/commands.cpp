@@ -62,6 +62,9 @@ void addRunOptions(CLI::App &cmd, RunArgs &a)
 				   kDefaultMinimizeSeconds))
 		->check(CLI::NonNegativeNumber);
 	cmd.add_flag("--no-minimize", a.noMinimize, "write the counterexample as exploration found it");
+	cmd.add_flag("--keep-going", a.keepGoing,
+		     "go on after a harmful violation: report each distinct (invariant, racing steps) "
+		     "once, with a trace each");
 }
 
 RunOptions toRunOptions(const RunArgs &a)
@@ -76,6 +79,7 @@ RunOptions toRunOptions(const RunArgs &a)
 	o.jobs = a.jobs;
 	o.depth = a.depth;
 	o.minimize = !a.noMinimize && a.minimizeSeconds > 0;
+	o.keepGoing = a.keepGoing;
 	o.minimizeSeconds = a.minimizeSeconds;
 	if (!a.shard.empty()) {
 		unsigned k = 0, n = 0;
@@ -184,6 +188,17 @@ int cmdRun(const RunArgs &a)
 			if (writeTrace(t, path))
 				std::cout << "trace: " << path << "\nreplay: " << replayCommand(path) << "\n";
 			exit = kExitViolation;
+		}
+		for (std::size_t i = 0; i < r.moreHarmfulTraces.size(); ++i) {
+			const traces::Trace &t = r.moreHarmfulTraces[i];
+			std::cout << fmt::format("\n--- harmful violation {} of {} (--keep-going) ---\n", i + 2,
+						 r.moreHarmfulTraces.size() + 1)
+				  << traces::renderReport(t);
+			if (t.minimized)
+				std::cout << traces::minimizedLine(t) << "\n";
+			std::string path = traceFile(a, sc, fmt::format(".harmful-{}", i + 2).c_str());
+			if (writeTrace(t, path))
+				std::cout << "trace: " << path << "\nreplay: " << replayCommand(path) << "\n";
 		}
 		for (std::size_t i = 0; i < r.benignTraces.size(); ++i) {
 			const traces::Trace &t = r.benignTraces[i];

@@ -38,6 +38,7 @@ struct RunArgs {
 	std::string traceDir = ".";
 	bool progress = false;
 	bool noMinimize = false;
+	bool keepGoing = false;
 	double minimizeSeconds = kDefaultMinimizeSeconds;
 };
 

@@ -147,7 +147,10 @@ private:
 class HitProgram : public Program
 {
 public:
-	HitProgram(Program &inner, const Finding &want) : inner_(inner), want_(want) {}
+	HitProgram(Program &inner, const Finding &want, bool sameSteps)
+	    : inner_(inner), want_(want), sameSteps_(sameSteps)
+	{
+	}
 	void setUp(Execution &exec) override { inner_.setUp(exec); }
 	void afterStep(Execution &exec, const Step &step) override
 	{
@@ -165,10 +168,12 @@ private:
 	void look(const Execution &exec)
 	{
 		for (const Finding &f : exec.findings())
-			hit |= f.invariant == want_.invariant && f.severity == want_.severity;
+			hit |= f.invariant == want_.invariant && f.severity == want_.severity &&
+			       (!sameSteps_ || sameRace(f, want_));
 	}
 	Program &inner_;
 	const Finding &want_;
+	bool sameSteps_;
 };
 
 bool isLockdepInvariant(const std::string &inv)
@@ -181,7 +186,7 @@ bool isLockdepInvariant(const std::string &inv)
 MinimizeResult minimizeCounterexample(const scenarios::Scenario &sc, const model::GuardSet &guards,
 				      const Counterexample &cx,
 				      const std::vector<checker::LockDepEdge> &lockdepBefore,
-				      std::uint64_t maxSteps, double seconds)
+				      std::uint64_t maxSteps, double seconds, bool sameSteps)
 {
 	using Clock = std::chrono::steady_clock;
 	const auto start = Clock::now();
@@ -204,7 +209,8 @@ MinimizeResult minimizeCounterexample(const scenarios::Scenario &sc, const model
 		return fn(static_cast<Program &>(p));
 	};
 	auto same = [&](const Finding &f) {
-		return f.invariant == want.invariant && f.severity == want.severity;
+		return f.invariant == want.invariant && f.severity == want.severity &&
+		       (!sameSteps || sameRace(f, want));
 	};
 	auto match = [&](const ExploreResult &r) -> const Counterexample * {
 		if (r.harmful)
@@ -314,7 +320,7 @@ MinimizeResult minimizeCounterexample(const scenarios::Scenario &sc, const model
 	 * findings: their graph grows with every execution of a search). */
 	std::vector<Candidate> results;
 	if (!lockdep && out.before.preemptions > 0 && seconds > 0) {
-		HitProgram hits(shared, want);
+		HitProgram hits(shared, want, sameSteps);
 		auto strategy =
 		    makeBoundedPorStrategy(static_cast<unsigned>(out.before.preemptions - 1));
 		ExploreOptions eo;

@@ -52,11 +52,14 @@ ScheduleSize measureSchedule(const scenarios::Scenario &sc, const model::GuardSe
 /*
  * `lockdepBefore`: for a lockdep finding, the graph it was found against
  * (each candidate runs from it); for any other finding lockdep is off, as in
- * the re-run that writes the trace.
+ * the re-run that writes the trace. `sameSteps` (--keep-going): the
+ * result must also name the same steps (sameRace()), so that distinct races
+ * stay distinct.
  */
 MinimizeResult minimizeCounterexample(const scenarios::Scenario &sc, const model::GuardSet &guards,
 				      const Counterexample &cx,
 				      const std::vector<checker::LockDepEdge> &lockdepBefore,
-				      std::uint64_t maxSteps, double seconds);
+				      std::uint64_t maxSteps, double seconds,
+				      bool sameSteps = false);
 
 } // namespace mmrace::cli

@@ -162,6 +162,10 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 	eo.interrupt = opt.interrupt;
 	eo.shardIndex = opt.shardIndex;
 	eo.shardCount = opt.shardCount;
+	eo.keepGoing = opt.keepGoing;
+	if (opt.keepGoing && run.strategy == "random")
+		throw std::invalid_argument("--keep-going works with the exhaustive strategies and pct, "
+					    "not --strategy random");
 	unsigned jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
 	/* The scenario's bound applies where it can; --strategy optimal,
 	 * sleepset, random or pct explore the unbounded space. */
@@ -202,7 +206,7 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 		std::optional<MinimizeResult> min;
 		if (opt.minimize)
 			min = minimizeCounterexample(sc, run.guards, cx, before, run.maxSteps,
-						     opt.minimizeSeconds);
+						     opt.minimizeSeconds, opt.keepGoing);
 		const Counterexample &use = min ? min->best : cx;
 		Rerun r = rerun(sc, run.guards, use.choices, use.finding.invariant, before, run.maxSteps);
 		if (!r.divergence.empty() || !findSame(r.result, use.finding))
@@ -224,6 +228,8 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 	};
 	if (run.result.harmful)
 		run.harmfulTrace = traceOf(*run.result.harmful);
+	for (const auto &cx : run.result.moreHarmful)
+		run.moreHarmfulTraces.push_back(traceOf(cx));
 	for (const auto &cx : run.result.benign)
 		run.benignTraces.push_back(traceOf(cx));
 	return run;

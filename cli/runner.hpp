@@ -43,6 +43,9 @@ struct RunOptions {
 	std::optional<unsigned> preemptionBound;
 	/* Minimise each counterexample before its trace is made (cli/minimize.hpp). */
 	bool minimize = true;
+	/* --keep-going: go on after a harmful violation; each distinct
+	 * (invariant, racing steps) gets a trace (not with --strategy random). */
+	bool keepGoing = false;
 	double minimizeSeconds = kDefaultMinimizeSeconds;
 };
 
@@ -59,6 +62,8 @@ struct ScenarioRun {
 	unsigned jobs = 1;
 	/* Traces of result.harmful and of each result.benign, in that order. */
 	std::optional<traces::Trace> harmfulTrace;
+	/* With keepGoing: traces of result.moreHarmful, in order. */
+	std::vector<traces::Trace> moreHarmfulTraces;
 	std::vector<traces::Trace> benignTraces;
 };
 

@@ -207,7 +207,7 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 			results[k] = explore(*program, *strategy, o);
 			ran[k] = 1;
 			report(w, nullptr, &results[k].stats);
-			if (results[k].harmful)
+			if (results[k].harmful && !options.keepGoing)
 				atomicMin(firstViolation, k);
 		}
 	});
@@ -235,7 +235,15 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 				out.benign.back().execution += offset;
 			}
 		}
-		if (r.harmful) {
+		if (r.harmful && options.keepGoing) {
+			/* Every subtree's, in subtree order, each distinct race once. */
+			std::vector<Counterexample> found{*r.harmful};
+			found.insert(found.end(), r.moreHarmful.begin(), r.moreHarmful.end());
+			for (Counterexample c : found) {
+				c.execution += offset;
+				addHarmful(out, c);
+			}
+		} else if (r.harmful) {
 			out.harmful = *r.harmful;
 			out.harmful->execution += offset;
 			st.stoppedBy = "violation";
@@ -249,7 +257,7 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 			break;
 		}
 	}
-	st.exhausted = all && !out.harmful;
+	st.exhausted = all && (!out.harmful || options.keepGoing);
 	if (st.exhausted)
 		st.stoppedBy = "exhausted";
 	else if (st.stoppedBy.empty() || st.stoppedBy == "stopped")

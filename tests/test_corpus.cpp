@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <stdlib.h>
 
 #include <nlohmann/json.hpp>
@@ -262,6 +263,40 @@ TEST_CASE("corpus: max-executions N runs N executions on 1 or 2 workers",
 		INFO(jobs << " jobs");
 		CHECK(r.result.stats.executions == 5);
 		CHECK(r.result.stats.complete + r.result.stats.pruned <= r.result.stats.executions);
+	}
+}
+
+TEST_CASE("corpus: keep-going reports each distinct race once, with a trace that replays",
+	  "[corpus][keep-going]")
+{
+	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-unprotected.json");
+	CHECK(cli::runScenario(sc, {}).moreHarmfulTraces.empty());
+	std::size_t count = 0;
+	for (unsigned jobs : {1u, 2u}) {
+		cli::RunOptions o;
+		o.keepGoing = true;
+		o.jobs = jobs;
+		auto r = cli::runScenario(sc, o);
+		INFO(jobs << " jobs");
+		REQUIRE(r.harmfulTrace);
+		CHECK(r.result.stats.exhausted);
+		std::vector<traces::Trace> all{*r.harmfulTrace};
+		all.insert(all.end(), r.moreHarmfulTraces.begin(), r.moreHarmfulTraces.end());
+		CHECK(all.size() == 3);
+		if (jobs == 1)
+			count = all.size();
+		CHECK(all.size() == count);
+		std::set<std::vector<std::string>> races;
+		for (const traces::Trace &t : all) {
+			std::vector<std::string> labels;
+			for (const auto &ref : t.violation.steps)
+				labels.push_back(ref.what);
+			std::sort(labels.begin(), labels.end());
+			races.insert(labels);
+			CHECK(t.violation.invariant == "rmap-walk-lock");
+			CHECK(cli::replayTrace(t).reproduced);
+		}
+		CHECK(races.size() == all.size());
 	}
 }
 
