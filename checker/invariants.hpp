@@ -15,7 +15,7 @@ namespace mmrace::checker {
 
 struct InvariantInfo {
 	const char *id;
-	const char *ref;	/* reference/kernel-mm.md section 4 id, or lockdep */
+	const char *ref;	/* reference id (docs/checking.md, "Reference ids"), or lockdep */
 	const char *statement;
 };
 

@@ -41,6 +41,8 @@ void MmProgram::setUp(Execution &exec)
 	lastFolioWrite_.assign(world_->folios.size(), StepRef{0, kNoTask, ""});
 	tableFreedBy_.clear();
 	stepLog_.clear();
+	if (tracing_)
+		initialState_ = describeState();
 	for (const auto &t : scenario_.threads) {
 		std::vector<std::function<void(Kernel &)>> ops;
 		for (const auto &op : t.ops) {
@@ -65,6 +67,56 @@ void MmProgram::setUp(Execution &exec)
 	drainEvents(exec, 0);
 }
 
+std::vector<std::string> MmProgram::describeState() const
+{
+	const World &w = *world_;
+	std::vector<std::string> out;
+	for (const Vma &v : w.vmas) {
+		if (v.detached)
+			continue;
+		std::string anon =
+		    v.anonVma == kNone ? "no anon_vma" : "anon_vma " + anonVmaName(v.anonVma);
+		out.push_back(fmt::format(
+		    "vma {} [{:#x}, {:#x}) pgoff {:#x}, {}{}{}{}", v.name, v.start, v.end, v.pgoff,
+		    anon, v.file != kNone ? ", file" : "", v.writable ? "" : ", read-only",
+		    v.uffdMissing || v.uffdWp ? ", userfaultfd" : ""));
+	}
+	for (std::size_t t = 0; t < w.tables.size(); ++t) {
+		const PteTable &pt = w.tables[t];
+		if (pt.freed || pt.installedAt == kNone)
+			continue;
+		for (std::uint32_t i = 0; i < pt.entries.size(); ++i) {
+			const Pte &e = pt.entries[i];
+			if (e.none())
+				continue;
+			std::uint64_t addr = pt.base + i * kPageSize;
+			std::string what;
+			if (e.present()) {
+				const Folio &f = w.folios[e.folio];
+				what = fmt::format("folio {} ({}{}, refcount {}, mapcount {}{})",
+						   f.name, e.writable ? "writable" : "read-only",
+						   e.dirty ? ", dirty" : "", f.refcount, f.mapcount,
+						   f.pae ? ", PageAnonExclusive" : "");
+			} else if (e.isSwap()) {
+				what = fmt::format("swap entry, slot {}{}", e.swap,
+						   e.exclusive ? ", exclusive" : "");
+			} else {
+				what = fmt::format("migration entry for folio {}",
+						   w.folios[e.folio].name);
+			}
+			out.push_back(fmt::format("pte({:#x}) -> {}", addr, what));
+		}
+	}
+	for (std::size_t c = 0; c < w.tlb.size(); ++c)
+		for (const TlbEntry &e : w.tlb[c])
+			out.push_back(fmt::format(
+			    "tlb(cpu{}) of {}: {:#x} -> folio {}{}", c,
+			    c < taskNames_.size() ? taskNames_[c] : fmt::format("task {}", c),
+			    e.addr, e.folio == kNone ? "(none)" : w.folios[e.folio].name,
+			    e.writable ? " (writable)" : ""));
+	return out;
+}
+
 std::string MmProgram::anonVmaName(AnonVmaIdx a) const
 {
 	if (a == kNone)
@@ -76,27 +128,74 @@ std::string MmProgram::anonVmaName(AnonVmaIdx a) const
 	return fmt::format("{} (root {})", av.name, w.anonVmas[av.root].name);
 }
 
-std::string MmProgram::objectName(ObjectId id) const
+std::string MmProgram::objectName(ObjectId id, AccessKind kind) const
 {
 	const World &w = *world_;
 	std::uint64_t idx = objIndex(id);
+	std::uint8_t f = objField(id);
 	switch (objKind(id)) {
 	case ObjKind::Lock:
-		return idx < w.locks.size() ? w.locks[idx]->name() : "lock?";
+		return idx < w.locks.size() ? w.locks[idx]->name() : fmt::format("lock #{}", idx);
 	case ObjKind::Pte:
-		return fmt::format("pte({:#x})", w.addressOf({static_cast<TableIdx>(idx / 512),
-							       static_cast<std::uint32_t>(idx % 512)}));
+		return fmt::format("pte({:#x})",
+				   w.addressOf({static_cast<TableIdx>(idx / 512),
+						static_cast<std::uint32_t>(idx % 512)}));
 	case ObjKind::Folio: {
-		static const char *fields[] = {"->mapping", "->index", "->_refcount", "->_mapcount",
-					       "->flags", " rmap (ghost)"};
-		std::uint8_t f = objField(id);
-		return fmt::format("folio {}{}", w.folios[idx].name, f < 6 ? fields[f] : "?");
+		static const char *fields[] = {"->mapping",	     "->index", "->_refcount",
+					       "->_mapcount",	     "->flags", " rmap (ghost)",
+					       " PageAnonExclusive", " data"};
+		std::string name =
+		    idx < w.folios.size() ? w.folios[idx].name : fmt::format("#{}", idx);
+		return fmt::format("folio {}{}", name, f < 8 ? fields[f] : "");
 	}
 	case ObjKind::AnonVma:
-		return fmt::format("anon_vma {}{}", w.anonVmas[idx].name,
-				   objField(id) == 0 ? " tree" : "->refcount");
+		return fmt::format("anon_vma {}{}",
+				   idx < w.anonVmas.size() ? w.anonVmas[idx].name
+							   : fmt::format("#{}", idx),
+				   f == 0 ? " tree" : "->refcount");
+	case ObjKind::Pmd:
+		return idx < w.pmds.size() ? fmt::format("pmd({:#x})", w.pmds[idx].base)
+					   : fmt::format("pmd #{}", idx);
+	case ObjKind::Table:
+		return idx < w.tables.size() ? fmt::format("pte table of {:#x}", w.tables[idx].base)
+					     : fmt::format("pte table #{}", idx);
+	case ObjKind::Swap: {
+		static const char *fields[] = {"count", "swap cache entry", "data"};
+		return fmt::format("swap slot {} {}", idx, f < 3 ? fields[f] : "");
 	}
-	return "?";
+	case ObjKind::Mm:
+		switch (static_cast<MmField>(f)) {
+		case MmField::Tlb:
+			return fmt::format("tlb(cpu{})", idx);
+		case MmField::Irq:
+			/* Exclusive: an IPI delivered to that CPU; shared: its
+			 * local_irq_save() section. */
+			return kind == AccessKind::Acquire || kind == AccessKind::Release
+				   ? fmt::format("ipi(cpu{})", idx)
+				   : fmt::format("irq(cpu{})", idx);
+		case MmField::Rcu:
+			return "rcu";
+		case MmField::FolioAlloc:
+			return "page allocator";
+		case MmField::SwapAlloc:
+			return "swap slot allocator";
+		case MmField::WriteProtectSeq:
+			return "mm->write_protect_seq";
+		case MmField::Pud:
+			return "pud";
+		case MmField::VmaTree:
+			return "mm->mm_mt (VMA tree)";
+		}
+		return fmt::format("mm field {}", f);
+	case ObjKind::Vma: {
+		std::string name = idx < w.vmas.size() ? w.vmas[idx].name : fmt::format("#{}", idx);
+		return f == 1 ? fmt::format("vma {}->anon_vma", name)
+			      : fmt::format("vma {} (tree entry)", name);
+	}
+	case ObjKind::Mem:
+		return fmt::format("memory at {:#x}", idx * 4096);
+	}
+	return fmt::format("object {:#x}", id);
 }
 
 void MmProgram::afterStep(Execution &exec, const Step &step)
@@ -113,7 +212,10 @@ void MmProgram::afterStep(Execution &exec, const Step &step)
 	info.what = colon == std::string_view::npos ? "" : std::string(label.substr(colon + 2));
 	info.access = std::string(accessKindName(step.access.kind));
 	if (step.access.object != kNoObject)
-		info.access += " " + objectName(step.access.object);
+		info.access += " " + objectName(step.access.object, step.access.kind);
+	for (ObjectId o : {step.access.object2, step.access.object3})
+		if (o != kNoObject)
+			info.touches.push_back(objectName(o, step.access.kind));
 	for (const HeldLock &h : world_->held[step.task])
 		info.locks.push_back(h.lock->name() + (h.shared ? " (read)" : ""));
 	stepLog_.push_back(std::move(info));

@@ -37,6 +37,7 @@ struct StepInfo {
 	std::string what;	/* the rest of the label */
 	std::string access;	/* "write pte(0x200000)" */
 	std::vector<std::string> locks;	/* held after the step */
+	std::vector<std::string> touches;	/* the step's other objects (object2, object3) */
 };
 
 /*
@@ -65,6 +66,10 @@ public:
 	void setTracing(bool on) { tracing_ = on; }
 	const std::vector<StepInfo> &stepLog() const { return stepLog_; }
 	const std::vector<std::string> &taskNames() const { return taskNames_; }
+	/* The World right after setUp() of the last traced execution: VMAs,
+	 * PTEs, every CPU's cached translations (for reports). */
+	const std::vector<std::string> &initialState() const { return initialState_; }
+	std::vector<std::string> describeState() const;
 	const model::World *world() const { return world_.get(); }
 	LockDep &lockdep() { return *lockdep_; }
 	/* Re-runs of findings that are not lock-order ones switch lockdep off,
@@ -81,7 +86,7 @@ public:
 	}
 
 	/* "pte(0x200000)", "folio F->mapping", "anon_vma A->rwsem" */
-	std::string objectName(ObjectId id) const;
+	std::string objectName(ObjectId id, AccessKind kind = AccessKind::Read) const;
 
 private:
 	void drainEvents(Execution &exec, std::uint64_t step);
@@ -128,6 +133,7 @@ private:
 	std::bitset<LockDep::kNodes * LockDep::kNodes> knownEdges_;
 	bool tracing_ = false;
 	std::vector<StepInfo> stepLog_;
+	std::vector<std::string> initialState_;
 	/* Last step that wrote each folio's mapping or index (for reports). */
 	std::vector<StepRef> lastFolioWrite_;
 	std::map<model::TableIdx, StepRef> tableFreedBy_;

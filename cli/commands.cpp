@@ -131,6 +131,15 @@ void addRunOptions(CLI::App &cmd, RunArgs &a)
 		       "(overrides the scenario's guard settings)")
 		->delimiter(',')
 		->each([&a](const std::string &) { a.guardsOffGiven = true; });
+	cmd.add_option("--minimize-seconds", a.minimizeSeconds,
+		       fmt::format("time for minimising each counterexample before its trace is "
+				   "written: fewest preemptions, then fewest steps (default {})",
+				   kDefaultMinimizeSeconds))
+		->check(CLI::NonNegativeNumber);
+	cmd.add_flag("--no-minimize", a.noMinimize, "write the counterexample as exploration found it");
+	cmd.add_flag("--keep-going", a.keepGoing,
+		     "go on after a harmful violation: report each distinct (invariant, racing steps) "
+		     "once, with a trace each");
 }
 
 RunOptions toRunOptions(const RunArgs &a)
@@ -144,6 +153,9 @@ RunOptions toRunOptions(const RunArgs &a)
 	o.interrupt = &interrupted;
 	o.jobs = a.jobs;
 	o.depth = a.depth;
+	o.minimize = !a.noMinimize && a.minimizeSeconds > 0;
+	o.keepGoing = a.keepGoing;
+	o.minimizeSeconds = a.minimizeSeconds;
 	if (!a.shard.empty()) {
 		unsigned k = 0, n = 0;
 		char slash = 0, extra = 0;
@@ -215,10 +227,17 @@ std::optional<scenarios::Scenario> load(const std::string &file)
 	return std::get<scenarios::Scenario>(std::move(r));
 }
 
+/*
+ * executions = complete + pruned + ended by a finding (a harmful violation,
+ * a deadlock or the step bound stopped it); docs/checking.md, "The summary
+ * line".
+ */
 std::string summaryLine(const ExploreStats &s)
 {
-	return fmt::format("executions {} (complete {}, pruned {}), steps {}, {:.3f} s, {:.0f} steps/s{}",
-			   s.executions, s.complete, s.pruned, s.steps, s.seconds,
+	std::uint64_t rest = s.executions - std::min(s.executions, s.complete + s.pruned);
+	return fmt::format("executions {} (complete {}, pruned {}{}), steps {}, {:.3f} s, {:.0f} steps/s{}",
+			   s.executions, s.complete, s.pruned,
+			   rest ? fmt::format(", ended by a finding {}", rest) : "", s.steps, s.seconds,
 			   s.seconds > 0 ? static_cast<double>(s.steps) / s.seconds : 0.0,
 			   s.exhausted ? ", exhausted" : fmt::format(", stopped by {}", s.stoppedBy));
 }
@@ -288,6 +307,11 @@ struct TracePaths {
 	{
 		return (fs::path(dir) / traces::traceFileName(base, ".benign-" + invariant))
 		    .string();
+	}
+	/* --keep-going's further harmful traces: "NAME.harmful-2.trace.json", ... */
+	std::string suffixed(const std::string &suffix) const
+	{
+		return (fs::path(dir) / traces::traceFileName(base, suffix)).string();
 	}
 };
 
@@ -373,12 +397,25 @@ int cmdRun(const RunArgs &a)
 					 a.shard.empty() ? "" : ", shard " + a.shard);
 		if (r.harmfulTrace) {
 			const traces::Trace &t = *r.harmfulTrace;
-			std::cout << "\n" << traces::renderViolation(t.violation) << "\n"
+			std::cout << "\n" << traces::renderReport(t) << "\n"
 				  << traces::renderRaceDiagram(t);
+			if (t.minimized)
+				std::cout << traces::minimizedLine(t) << "\n";
 			std::string path = paths[i].harmful();
 			if (writeTrace(t, path))
 				std::cout << "trace: " << path << "\nreplay: " << replayCommand(path) << "\n";
 			exit = kExitViolation;
+		}
+		for (std::size_t k = 0; k < r.moreHarmfulTraces.size(); ++k) {
+			const traces::Trace &t = r.moreHarmfulTraces[k];
+			std::cout << fmt::format("\n--- harmful violation {} of {} (--keep-going) ---\n",
+						 k + 2, r.moreHarmfulTraces.size() + 1)
+				  << traces::renderReport(t);
+			if (t.minimized)
+				std::cout << traces::minimizedLine(t) << "\n";
+			std::string path = paths[i].suffixed(fmt::format(".harmful-{}", k + 2));
+			if (writeTrace(t, path))
+				std::cout << "trace: " << path << "\nreplay: " << replayCommand(path) << "\n";
 		}
 		for (const traces::Trace &t : r.benignTraces) {
 			std::string path = paths[i].benign(t.violation.invariant);
@@ -445,14 +482,12 @@ int cmdShow(const std::string &path, bool locks)
 				 t.scenarioName, t.scenarioFile,
 				 t.guardsOff.empty() ? "none" : fmt::format("{}", fmt::join(t.guardsOff, ", ")),
 				 t.strategy, t.execution, t.outcome, encodeSchedule(t.choices))
-		  << traces::renderViolation(t.violation) << "\n"
+		  << traces::renderReport(t) << "\n"
 		  << traces::renderRaceDiagram(t);
-	if (locks) {
-		std::cout << "\nsteps with locks held after each:\n";
-		for (const auto &s : t.steps)
-			std::cout << fmt::format("  {:>4} {:<10} {:<40} {}\n", s.index, s.thread, s.access,
-						 s.locks.empty() ? "-" : fmt::format("{}", fmt::join(s.locks, ", ")));
-	}
+	if (t.minimized)
+		std::cout << traces::minimizedLine(t) << "\n";
+	if (locks)
+		std::cout << "\n" << traces::renderLocks(t);
 	return kExitOk;
 }
 

@@ -47,6 +47,9 @@ struct RunArgs {
 	std::string traceDir = ".";
 	bool progress = false;	     /* the live line, on a terminal */
 	double progressSeconds = 30; /* otherwise a plain line this often */
+	bool noMinimize = false;
+	bool keepGoing = false;
+	double minimizeSeconds = kDefaultMinimizeSeconds;
 };
 
 struct CheckArgs {

@@ -23,6 +23,7 @@
 int main(int argc, char **argv)
 {
 	using namespace mmrace::cli;
+	setProgramName(argc > 0 ? argv[0] : "mmrace");
 	CLI::App app{"mmrace: a model checker for races in Linux memory management"};
 	app.require_subcommand(1);
 	app.set_version_flag("--version", "mmrace 0.1.0");

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "checker/mm_program.hpp"
+#include "cli/minimize.hpp"
 #include "scheduler/parallel.hpp"
 #include "scheduler/strategies/strategies.hpp"
 #include "scheduler/strategies/replay.hpp"
@@ -61,6 +62,7 @@ struct Rerun {
 	std::string divergence;
 	std::vector<checker::StepInfo> steps;
 	std::vector<std::string> threads;
+	std::vector<std::string> initialState;
 };
 
 /*
@@ -85,6 +87,7 @@ Rerun rerun(const scenarios::Scenario &sc, const model::GuardSet &guards, const 
 	r.divergence = replay.finish();
 	r.steps = program.stepLog();
 	r.threads = program.taskNames();
+	r.initialState = program.initialState();
 	return r;
 }
 
@@ -115,7 +118,9 @@ traces::Trace makeTrace(const scenarios::Scenario &sc, const ScenarioRun &run, c
 	t.choices = cx.choices;
 	t.threads = r.threads;
 	for (const auto &s : r.steps)
-		t.steps.push_back({s.index, r.threads[s.task], s.function, s.what, s.access, s.locks});
+		t.steps.push_back({s.index, r.threads[s.task], s.function, s.what, s.access, s.locks,
+				   s.touches});
+	t.initialState = r.initialState;
 	t.violation.invariant = cx.finding.invariant;
 	t.violation.severity = std::string(severityName(cx.finding.severity));
 	t.violation.title = cx.finding.title;
@@ -216,6 +221,10 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 	eo.interrupt = opt.interrupt;
 	eo.shardIndex = opt.shardIndex;
 	eo.shardCount = opt.shardCount;
+	eo.keepGoing = opt.keepGoing;
+	if (opt.keepGoing && run.strategy == "random")
+		throw std::invalid_argument("--keep-going works with the exhaustive strategies and pct, "
+					    "not --strategy random");
 	unsigned jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
 	/* The scenario's bound applies where it can; --strategy optimal,
 	 * sleepset, random or pct explore the unbounded space. */
@@ -261,17 +270,33 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 		std::vector<checker::LockDepEdge> before;
 		if (isLockdepFinding(cx.finding.invariant) && cx.finding.context.size() == 2)
 			before = lockdep->edgesBefore(cx.finding.context[0], cx.finding.context[1]);
-		Rerun r = rerun(sc, run.guards, cx.choices, cx.finding.invariant, before, run.maxSteps);
-		if (!r.divergence.empty() || !findSame(r.result, cx.finding))
+		std::optional<MinimizeResult> min;
+		if (opt.minimize)
+			min = minimizeCounterexample(sc, run.guards, cx, before, run.maxSteps,
+						     opt.minimizeSeconds, opt.keepGoing);
+		const Counterexample &use = min ? min->best : cx;
+		Rerun r = rerun(sc, run.guards, use.choices, use.finding.invariant, before, run.maxSteps);
+		if (!r.divergence.empty() || !findSame(r.result, use.finding))
 			throw std::logic_error(fmt::format(
 				"nondeterministic model: re-running execution {} ({}) did not reproduce "
 				"[{}] {}{}",
-				cx.execution, encodeSchedule(cx.choices), cx.finding.invariant,
-				cx.finding.title, r.divergence.empty() ? "" : ": " + r.divergence));
-		return makeTrace(sc, run, r, cx, before);
+				use.execution, encodeSchedule(use.choices), use.finding.invariant,
+				use.finding.title, r.divergence.empty() ? "" : ": " + r.divergence));
+		traces::Trace t = makeTrace(sc, run, r, use, before);
+		if (min) {
+			t.minimized = true;
+			t.originalChoices = cx.choices;
+			t.originalSteps = min->before.steps;
+			t.originalPreemptions = min->before.preemptions;
+			t.minimizedSteps = min->after.steps;
+			t.minimizedPreemptions = min->after.preemptions;
+		}
+		return t;
 	};
 	if (run.result.harmful)
 		run.harmfulTrace = traceOf(*run.result.harmful);
+	for (const auto &cx : run.result.moreHarmful)
+		run.moreHarmfulTraces.push_back(traceOf(cx));
 	for (const auto &cx : run.result.benign)
 		run.benignTraces.push_back(traceOf(cx));
 	return run;
@@ -356,12 +381,34 @@ ReplayResult replayTrace(const traces::Trace &trace)
 	return out;
 }
 
+namespace {
+std::string programName = "mmrace";
+
+std::string shellQuote(const std::string &s)
+{
+	if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					      "0123456789/._-+") == std::string::npos)
+		return s;
+	std::string quoted = "'";
+	for (char c : s)
+		quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+	return quoted + "'";
+}
+} // namespace
+
+void setProgramName(const std::string &argv0)
+{
+	/* As invoked (build/cli/mmrace from the README's build); a bare name
+	 * was found on PATH and works as it is. */
+	programName = argv0.find('/') != std::string::npos ? argv0 : "mmrace";
+}
+
 std::string replayCommand(const std::string &path)
 {
 	std::string quoted = "'";
 	for (char c : path)
 		quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-	return "mmrace replay " + quoted + "'";
+	return shellQuote(programName) + " replay " + quoted + "'";
 }
 
 } // namespace mmrace::cli

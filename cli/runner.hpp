@@ -20,6 +20,8 @@
 
 namespace mmrace::cli {
 
+inline constexpr double kDefaultMinimizeSeconds = 3;
+
 struct RunOptions {
 	std::string strategy;	/* empty: the scenario's, else kDefaultStrategy */
 	std::optional<std::uint64_t> seed;
@@ -39,6 +41,12 @@ struct RunOptions {
 	unsigned depth = 3;
 	/* With dfs: iterative context bounding 0, 1, ... up to this bound. */
 	std::optional<unsigned> preemptionBound;
+	/* Minimise each counterexample before its trace is made (cli/minimize.hpp). */
+	bool minimize = true;
+	/* --keep-going: go on after a harmful violation; each distinct
+	 * (invariant, racing steps) gets a trace (not with --strategy random). */
+	bool keepGoing = false;
+	double minimizeSeconds = kDefaultMinimizeSeconds;
 };
 
 inline constexpr const char *kDefaultStrategy = "dpor";
@@ -63,6 +71,8 @@ struct ScenarioRun {
 	Coverage coverage;
 	/* Traces of result.harmful and of each result.benign, in that order. */
 	std::optional<traces::Trace> harmfulTrace;
+	/* With keepGoing: traces of result.moreHarmful, in order. */
+	std::vector<traces::Trace> moreHarmfulTraces;
 	std::vector<traces::Trace> benignTraces;
 };
 
@@ -78,7 +88,9 @@ struct ReplayResult {
 /* Re-executes a trace's schedule on its embedded scenario. */
 ReplayResult replayTrace(const traces::Trace &trace);
 
-/* "mmrace replay 'path'", quoted for a shell. */
+/* argv[0]: the replay command names the binary as it was invoked. */
+void setProgramName(const std::string &argv0);
+/* "build/cli/mmrace replay 'path'", quoted for a shell. */
 std::string replayCommand(const std::string &tracePath);
 
 } // namespace mmrace::cli

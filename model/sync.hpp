@@ -39,7 +39,7 @@ const char *lockClassName(LockClass c);
 bool lockClassSleeps(LockClass c);
 /*
  * Rank in the documented mm lock order (mm/rmap.c's header comment,
- * reference/kernel-mm.md section 2c): a lock may be taken, blocking, only
+ * docs/checking.md, lock-rank): a lock may be taken, blocking, only
  * while holding locks of lower rank (same rank only nested, see lockdep).
  */
 int lockClassRank(LockClass c);

@@ -104,7 +104,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 				continue;
 			PteTable t;
 			t.base = b;
-			t.ptl.reset(newLock(LockClass::Ptl, fmt::format("ptl({:#x})", b)));
+			t.ptl.reset(newLock(LockClass::Ptl, fmt::format("ptl(pte table of {:#x})", std::max(b, vma.start))));
 			t.installedAt = static_cast<PmdIdx>(pmds.size());
 			PmdSlot slot;
 			slot.base = b;
@@ -293,7 +293,7 @@ TableIdx World::newTable(std::uint64_t base)
 		throw std::length_error("World: no spare page table slot");
 	PteTable t;
 	t.base = base;
-	t.ptl.reset(newLock(LockClass::Ptl, fmt::format("ptl({:#x}, new)", base)));
+	t.ptl.reset(newLock(LockClass::Ptl, fmt::format("ptl(new pte table of {:#x})", base)));
 	tables.push_back(std::move(t));
 	return static_cast<TableIdx>(tables.size() - 1);
 }

@@ -5,6 +5,37 @@
 
 namespace mmrace {
 
+bool sameRace(const Finding &a, const Finding &b)
+{
+	if (a.invariant != b.invariant)
+		return false;
+	if (a.steps.empty() || b.steps.empty())
+		return a.steps.empty() && b.steps.empty() && a.title == b.title;
+	auto labels = [](const Finding &f) {
+		std::vector<std::string> l;
+		for (const StepRef &s : f.steps)
+			l.push_back(s.what);
+		std::sort(l.begin(), l.end());
+		return l;
+	};
+	return labels(a) == labels(b);
+}
+
+bool addHarmful(ExploreResult &result, const Counterexample &c)
+{
+	if (!result.harmful) {
+		result.harmful = c;
+		return true;
+	}
+	if (sameRace(result.harmful->finding, c.finding))
+		return false;
+	for (const Counterexample &m : result.moreHarmful)
+		if (sameRace(m.finding, c.finding))
+			return false;
+	result.moreHarmful.push_back(c);
+	return true;
+}
+
 ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions &options)
 {
 	using Clock = std::chrono::steady_clock;
@@ -56,9 +87,9 @@ ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions
 		}
 		for (const Finding &f : exec.findings()) {
 			if (f.severity == Severity::Harmful) {
-				if (!result.harmful)
-					result.harmful = Counterexample{f, outcome, exec.choices(),
-									st.executions};
+				if (!result.harmful || options.keepGoing)
+					addHarmful(result, Counterexample{f, outcome, exec.choices(),
+									  st.executions});
 				continue;
 			}
 			++st.benignFindings;
@@ -69,7 +100,7 @@ ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions
 			if (!seen)
 				result.benign.push_back({f, outcome, exec.choices(), st.executions});
 		}
-		if (result.harmful) {
+		if (result.harmful && !options.keepGoing) {
 			st.stoppedBy = "violation";
 			break;
 		}

@@ -36,6 +36,9 @@ struct ExploreOptions {
 	 * whole run's.
 	 */
 	unsigned shardIndex = 0, shardCount = 1;
+	/* --keep-going: a harmful finding does not stop the run; each further
+	 * distinct one (sameRace()) is kept in ExploreResult::moreHarmful. */
+	bool keepGoing = false;
 	/* Called about once a second with the running totals. */
 	std::function<void(const struct ExploreStats &)> progress;
 };
@@ -63,11 +66,21 @@ struct ExploreResult {
 	ExploreStats stats;
 	std::optional<Counterexample> harmful;
 	std::vector<Counterexample> benign;	/* first per invariant */
+	/* With keepGoing: the harmful findings after the first, one per
+	 * distinct (invariant, racing steps). */
+	std::vector<Counterexample> moreHarmful;
 	/* Set when the strategy stopped an execution for a reason that is not a
 	 * prune (replay divergence). */
 	std::string divergence;
 };
 
 ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions &options);
+
+/* Two findings tell the same race: the same invariant and the same steps
+ * (by label), or, when they name no step, the same title. */
+bool sameRace(const Finding &a, const Finding &b);
+/* Adds `c` to result.harmful or moreHarmful unless it tells a race already
+ * there; returns whether it was added. */
+bool addHarmful(ExploreResult &result, const Counterexample &c);
 
 } // namespace mmrace

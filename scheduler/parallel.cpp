@@ -147,7 +147,8 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 	std::vector<char> ran(n, 0);
 	std::atomic<std::size_t> next{0};
 	std::atomic<std::size_t> firstViolation{std::numeric_limits<std::size_t>::max()};
-	std::atomic<std::uint64_t> started{0};
+	/* The split's executions count against --max-executions too. */
+	std::atomic<std::uint64_t> started{split.pruned};
 	std::atomic<bool> outOfBudget{false};
 
 	/* Progress: completed subtrees plus what each worker reports of its current one. */
@@ -206,7 +207,7 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 			results[k] = explore(*program, *strategy, o);
 			ran[k] = 1;
 			report(w, nullptr, &results[k].stats);
-			if (results[k].harmful)
+			if (results[k].harmful && !options.keepGoing)
 				atomicMin(firstViolation, k);
 		}
 	});
@@ -234,7 +235,15 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 				out.benign.back().execution += offset;
 			}
 		}
-		if (r.harmful) {
+		if (r.harmful && options.keepGoing) {
+			/* Every subtree's, in subtree order, each distinct race once. */
+			std::vector<Counterexample> found{*r.harmful};
+			found.insert(found.end(), r.moreHarmful.begin(), r.moreHarmful.end());
+			for (Counterexample c : found) {
+				c.execution += offset;
+				addHarmful(out, c);
+			}
+		} else if (r.harmful) {
 			out.harmful = *r.harmful;
 			out.harmful->execution += offset;
 			st.stoppedBy = "violation";
@@ -248,7 +257,7 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 			break;
 		}
 	}
-	st.exhausted = all && !out.harmful;
+	st.exhausted = all && (!out.harmful || options.keepGoing);
 	if (st.exhausted)
 		st.stoppedBy = "exhausted";
 	else if (st.stoppedBy.empty() || st.stoppedBy == "stopped")

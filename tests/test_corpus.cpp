@@ -9,6 +9,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <stdlib.h>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/runner.hpp"
 #include "model/registry.hpp"
@@ -119,6 +123,181 @@ TEST_CASE("corpus: every violation's trace replays to the same report", "[corpus
 		fs::remove(tmp);
 	}
 	CHECK(replayed >= 35);
+}
+
+TEST_CASE("corpus: a minimised trace is no larger than the original and replays to the same "
+	  "violation",
+	  "[corpus][minimize]")
+{
+	int n = 0, smaller = 0;
+	for (const auto &file : library()) {
+		auto sc = load(file);
+		if (sc.expect.kind != scenarios::ExpectSpec::Kind::Violation)
+			continue;
+		std::string name = file.stem().string();
+		INFO(name);
+		cli::RunOptions plain;
+		plain.minimize = false;
+		auto a = cli::runScenario(sc, plain);
+		auto b = cli::runScenario(sc, {});
+		REQUIRE((a.harmfulTrace || !a.benignTraces.empty()));
+		REQUIRE((b.harmfulTrace || !b.benignTraces.empty()));
+		const traces::Trace &ta = a.harmfulTrace ? *a.harmfulTrace : a.benignTraces.at(0);
+		const traces::Trace &tb = b.harmfulTrace ? *b.harmfulTrace : b.benignTraces.at(0);
+		CHECK_FALSE(ta.minimized);
+		REQUIRE(tb.minimized);
+		CHECK(tb.originalChoices == ta.choices);
+		CHECK(tb.originalSteps == ta.steps.size());
+		CHECK(tb.minimizedSteps == tb.steps.size());
+		CHECK(tb.minimizedSteps <= tb.originalSteps);
+		CHECK(tb.minimizedPreemptions <= tb.originalPreemptions);
+		CHECK(tb.violation.invariant == ta.violation.invariant);
+		CHECK(tb.violation.severity == ta.violation.severity);
+		auto replay = cli::replayTrace(tb);
+		INFO(replay.divergence);
+		CHECK(replay.reproduced);
+		CHECK(replay.rerun.violation.invariant == ta.violation.invariant);
+		++n;
+		smaller += tb.minimizedSteps < tb.originalSteps ||
+			   tb.minimizedPreemptions < tb.originalPreemptions;
+	}
+	CHECK(n >= 35);
+	CHECK(smaller > 0);
+}
+
+TEST_CASE("trace: a trace written before minimisation existed still loads", "[minimize]")
+{
+	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-unprotected.json");
+	auto run = cli::runScenario(sc, {});
+	REQUIRE(run.harmfulTrace);
+	std::string text = traces::traceToJson(*run.harmfulTrace);
+	auto j = nlohmann::json::parse(text);
+	REQUIRE(j.contains("minimized"));
+	j.erase("minimized");
+	auto old = traces::traceFromJson(j.dump(), "old.trace.json");
+	REQUIRE(std::holds_alternative<traces::Trace>(old));
+	CHECK_FALSE(std::get<traces::Trace>(old).minimized);
+	CHECK(cli::replayTrace(std::get<traces::Trace>(old)).reproduced);
+}
+
+TEST_CASE("corpus: every rendering of every violation trace names its objects and fits 100 "
+	  "columns",
+	  "[corpus][render]")
+{
+	::setenv("COLUMNS", "100", 1);
+	int n = 0;
+	for (const auto &file : library()) {
+		auto sc = load(file);
+		if (sc.expect.kind != scenarios::ExpectSpec::Kind::Violation)
+			continue;
+		INFO(file.stem().string());
+		auto run = cli::runScenario(sc, {});
+		std::vector<traces::Trace> all = run.benignTraces;
+		if (run.harmfulTrace)
+			all.push_back(*run.harmfulTrace);
+		REQUIRE_FALSE(all.empty());
+		for (const traces::Trace &t : all) {
+			std::string report = traces::renderReport(t);
+			std::string diagram = traces::renderRaceDiagram(t);
+			std::string locks = traces::renderLocks(t);
+			CHECK(report.find('?') == std::string::npos);
+			CHECK(diagram.find('?') == std::string::npos);
+			CHECK(locks.find('?') == std::string::npos);
+			CHECK(report.find("CPU0 (") != std::string::npos);
+			CHECK(report.find("initial state:") != std::string::npos);
+			CHECK_FALSE(traces::raceSteps(t).empty());
+			std::string fitted =
+			    traces::renderRaceSummary(t) + traces::renderInitialState(t) + diagram;
+			std::size_t from = 0;
+			while (from < fitted.size()) {
+				std::size_t nl = fitted.find('\n', from);
+				std::string line = fitted.substr(from, nl - from);
+				INFO(line);
+				CHECK(line.size() <= 100);
+				from = nl + 1;
+			}
+			++n;
+		}
+	}
+	::unsetenv("COLUMNS");
+	CHECK(n >= 35);
+}
+
+TEST_CASE("render: the diagram wraps at word boundaries and never splits an identifier", "[render]")
+{
+	traces::Trace t;
+	t.threads = {"a", "b", "c"};
+	t.steps.push_back({0,
+			   "a",
+			   "move_page_tables_with_a_long_name",
+			   "pte_offset_map_rw_nolock(new_pmd) then some words of explanation",
+			   "read pte(0x1000)",
+			   {}});
+	t.steps.push_back({1, "c", "f", "x", "write pte(0x1000)", {}});
+	::setenv("COLUMNS", "80", 1);
+	std::string d = traces::renderRaceDiagram(t);
+	::unsetenv("COLUMNS");
+	for (const char *word :
+	     {"move_page_tables_with_a_long_name:", "pte_offset_map_rw_nolock(", "explanation"})
+		CHECK(d.find(word) != std::string::npos);
+	std::size_t from = 0;
+	while (from < d.size()) {
+		std::size_t nl = d.find('\n', from);
+		std::string line = d.substr(from, nl - from);
+		/* only the identifier longer than a column may overflow */
+		if (line.find("move_page_tables_with_a_long_name") == std::string::npos)
+			CHECK(line.size() <= 80);
+		from = nl + 1;
+	}
+}
+
+TEST_CASE("corpus: max-executions N runs N executions on 1 or 2 workers",
+	  "[corpus][parallel]")
+{
+	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-mainline.json");
+	for (unsigned jobs : {1u, 2u}) {
+		cli::RunOptions o;
+		o.maxExecutions = 5;
+		o.jobs = jobs;
+		auto r = cli::runScenario(sc, o);
+		INFO(jobs << " jobs");
+		CHECK(r.result.stats.executions == 5);
+		CHECK(r.result.stats.complete + r.result.stats.pruned <= r.result.stats.executions);
+	}
+}
+
+TEST_CASE("corpus: keep-going reports each distinct race once, with a trace that replays",
+	  "[corpus][keep-going]")
+{
+	auto sc = load(sourceRoot() / "scenarios" / "library" / "seed-e-unprotected.json");
+	CHECK(cli::runScenario(sc, {}).moreHarmfulTraces.empty());
+	std::size_t count = 0;
+	for (unsigned jobs : {1u, 2u}) {
+		cli::RunOptions o;
+		o.keepGoing = true;
+		o.jobs = jobs;
+		auto r = cli::runScenario(sc, o);
+		INFO(jobs << " jobs");
+		REQUIRE(r.harmfulTrace);
+		CHECK(r.result.stats.exhausted);
+		std::vector<traces::Trace> all{*r.harmfulTrace};
+		all.insert(all.end(), r.moreHarmfulTraces.begin(), r.moreHarmfulTraces.end());
+		CHECK(all.size() == 3);
+		if (jobs == 1)
+			count = all.size();
+		CHECK(all.size() == count);
+		std::set<std::vector<std::string>> races;
+		for (const traces::Trace &t : all) {
+			std::vector<std::string> labels;
+			for (const auto &ref : t.violation.steps)
+				labels.push_back(ref.what);
+			std::sort(labels.begin(), labels.end());
+			races.insert(labels);
+			CHECK(t.violation.invariant == "rmap-walk-lock");
+			CHECK(cli::replayTrace(t).reproduced);
+		}
+		CHECK(races.size() == all.size());
+	}
 }
 
 TEST_CASE("replay: a tampered schedule is reported as a divergence, not a pass", "[replay]")

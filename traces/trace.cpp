@@ -37,13 +37,16 @@ std::string traceToJson(const Trace &t)
 	j["choices"] = choices;
 	j["threads"] = t.threads;
 	json steps = json::array();
-	for (const TraceStep &s : t.steps)
+	for (const TraceStep &s : t.steps) {
 		steps.push_back({{"i", s.index},
 				 {"thread", s.thread},
 				 {"function", s.function},
 				 {"what", s.what},
 				 {"access", s.access},
 				 {"locks", s.locks}});
+		if (!s.touches.empty())
+			steps.back()["touches"] = s.touches;
+	}
 	j["steps"] = steps;
 	json v;
 	v["invariant"] = t.violation.invariant;
@@ -71,6 +74,14 @@ std::string traceToJson(const Trace &t)
 				     {"guards_off_not_reached", t.coverage.guardsOffNotReached},
 				     {"executions", t.coverage.executions},
 				     {"end_states_checked", t.coverage.endStatesChecked}};
+	if (!t.initialState.empty())
+		j["initial_state"] = t.initialState;
+	if (t.minimized)
+		j["minimized"] = {{"original_schedule", encodeSchedule(t.originalChoices)},
+				  {"original_steps", t.originalSteps},
+				  {"original_preemptions", t.originalPreemptions},
+				  {"steps", t.minimizedSteps},
+				  {"preemptions", t.minimizedPreemptions}};
 	/* Embedded last: it is the longest and least read part. */
 	j["scenario"] = t.scenarioJson;
 	return j.dump(1, '\t') + "\n";
@@ -217,6 +228,8 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 			t.steps.push_back({u64(field(s, "i", p), p + ".i"), str(s, "thread", p),
 					   str(s, "function", p), str(s, "what", p),
 					   str(s, "access", p), strings(s, "locks", p)});
+			if (s.contains("touches"))
+				t.steps.back().touches = strings(s, "touches", p);
 		}
 		const json &v = obj(field(j, "violation", "$"), "$.violation");
 		const std::string vp = "$.violation";
@@ -253,6 +266,23 @@ std::variant<Trace, std::string> traceFromJson(const std::string &text, const st
 			t.coverage.executions = u64(field(c, "executions", cp), cp + ".executions");
 			t.coverage.endStatesChecked =
 			    u64(field(c, "end_states_checked", cp), cp + ".end_states_checked");
+		}
+		if (j.contains("initial_state"))
+			t.initialState = strings(j, "initial_state", "$");
+		if (j.contains("minimized")) {
+			const std::string mp = "$.minimized";
+			const json &m = obj(field(j, "minimized", "$"), mp);
+			std::string error;
+			auto original = decodeSchedule(str(m, "original_schedule", mp), &error);
+			if (!original)
+				return file + ": $.minimized.original_schedule: " + error;
+			t.minimized = true;
+			t.originalChoices = *original;
+			t.originalSteps = u64(field(m, "original_steps", mp), mp + ".original_steps");
+			t.originalPreemptions =
+			    u64(field(m, "original_preemptions", mp), mp + ".original_preemptions");
+			t.minimizedSteps = u64(field(m, "steps", mp), mp + ".steps");
+			t.minimizedPreemptions = u64(field(m, "preemptions", mp), mp + ".preemptions");
 		}
 		return t;
 	} catch (const Bad &b) {

@@ -26,6 +26,7 @@ struct TraceStep {
 	std::string what;	/* rest of the label */
 	std::string access;	/* "write pte(0x200000)" */
 	std::vector<std::string> locks;	/* held after the step */
+	std::vector<std::string> touches;	/* other objects of the step (optional) */
 };
 
 struct TraceStepRef {
@@ -82,6 +83,15 @@ struct Trace {
 	/* Lockdep's graph before this execution: replay starts from it. */
 	std::vector<LockEdge> lockdep;
 	TraceCoverage coverage;
+	/* Minimisation (cli/minimize.cpp): `choices` is the minimised schedule,
+	 * `originalChoices` the one exploration found; absent in older traces. */
+	/* The state before the first step, one line per VMA, PTE, TLB entry
+	 * (optional: empty in older traces). */
+	std::vector<std::string> initialState;
+	bool minimized = false;
+	ChoiceLog originalChoices;
+	std::uint64_t originalSteps = 0, originalPreemptions = 0;
+	std::uint64_t minimizedSteps = 0, minimizedPreemptions = 0;
 };
 
 std::string traceToJson(const Trace &trace);
@@ -116,8 +126,26 @@ std::string writeFileAtomically(const std::string &path, const std::string &text
 /* Reads at most kMaxTraceFileSize bytes. */
 std::variant<Trace, std::string> loadTrace(const std::string &path);
 
+/* $COLUMNS if set (40..1000), else 100: renderings fit it. */
+std::size_t terminalColumns();
+/* The steps that matter: the ones the violation names (or, for an
+ * end-of-execution finding, the last conflicting pairs) and, for each, the
+ * last step of every other thread that happens before it and where the
+ * threads met. Ascending. */
+std::vector<std::uint64_t> raceSteps(const Trace &trace);
+/* Those steps as a CPU0/CPU1/... table, the others folded
+ * ("... 23 steps of migrate ..."). */
+std::string renderRaceSummary(const Trace &trace);
+/* "initial state:" and one line per VMA, PTE and cached TLB entry. */
+std::string renderInitialState(const Trace &trace);
+/* The violation, the race summary and the initial state. */
+std::string renderReport(const Trace &trace);
+/* Every step with its access and the locks held after it (show --locks). */
+std::string renderLocks(const Trace &trace);
 /* One column per thread, one row per step, in kernel terms. */
 std::string renderRaceDiagram(const Trace &trace);
+/* "minimised: 105 -> 14 steps, 6 -> 1 preemptions (the original schedule is kept in the trace)" */
+std::string minimizedLine(const Trace &trace);
 /* The violation report: title, message, the steps involved. */
 std::string renderViolation(const TraceFinding &finding);
 

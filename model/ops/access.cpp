@@ -55,7 +55,7 @@
  *       folio_remove_rmap_pte(old), free_swap_cache(old), folio_put(old)
  *
  * Reduced from linux-next mm/memory.c (@042acf45), mm/swap_state.c and
- * mm/swapfile.c; reference/kernel-mm.md section 1d. Not modelled: the zero
+ * mm/swapfile.c; docs/model.md. Not modelled: the zero
  * page (a read fault allocates, as with mm_forbids_zeropage()), large
  * folios, KSM, userfaultfd, anon_vma_prepare() (a VMA without an anon_vma
  * fails the fault with -ENOMEM), pte_alloc() (a PMD without a PTE table

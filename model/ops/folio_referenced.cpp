@@ -15,7 +15,7 @@
  *       anon_vma_unlock_read()
  *
  * Reduced from linux-next (2025) and the pre-Seed-E v6.8-v6.16 code; see
- * reference/kernel-mm.md section 1e. Not modelled: KSM, mlock, memcg, the
+ * docs/model.md. Not modelled: KSM, mlock, memcg, the
  * non-try slow path of folio_lock_anon_vma_read() (folio_referenced always
  * sets try_lock), RCU (anon_vmas are not freed yet).
  */

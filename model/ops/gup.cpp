@@ -24,7 +24,7 @@
  *
  *   unpin_user_page() -> gup_put_folio(FOLL_PIN); put_page() for FOLL_GET.
  *
- * Reduced from mm/gup.c @02c39c22 (reference/kernel-mm.md 1b). Reductions:
+ * Reduced from mm/gup.c @02c39c22 (docs/model.md). Reductions:
  * try_grab_folio_fast() is one step that adds GUP_PIN_COUNTING_BIAS (or 1)
  * and fails on a free or frozen folio (try_get_folio's folio_ref_try_add
  * and the folio_ref_add of the rest of the bias are one atomic step);

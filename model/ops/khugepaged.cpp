@@ -23,7 +23,7 @@
  *         [guard retract_page_tables.pte_free_defer]
  *     i_mmap_unlock_read(mapping)
  *
- * Reduced from mm/khugepaged.c @2e072a58 (reference/kernel-mm.md 1g, Seed
+ * Reduced from mm/khugepaged.c @2e072a58 (docs/model.md, Seed
  * C). The op starts where collapse_file() has replaced the range's page
  * cache by the new huge folio, still locked (faults on the range block on
  * it); collapse_file() itself, the huge folio and installing a PMD mapping

@@ -50,7 +50,7 @@
  *   putback_movable_pages(): folio_putback_lru(): PG_lru back, folio_put()
  *
  * Reduced from mm/migrate.c @0136411c and mm/rmap.c @019d65eb (linux-next,
- * 2025); reference/kernel-mm.md 1c. Not modelled: the retry passes of
+ * 2025); docs/model.md. Not modelled: the retry passes of
  * migrate_pages_batch() (one pass; -EAGAIN is reported after the undo),
  * MIGRATE_ASYNC and TTU_BATCH_FLUSH, MMU notifiers, mlock, KSM, large
  * folios, swapcache folios (their __folio_migrate_mapping() freezes the

@@ -40,7 +40,7 @@
  *         vma_link(): vma_start_write(new); vma_iter_store_new()
  *       MREMAP_RELOCATE_ANON (the series posted 9 June 2025, [PATCH 01/11]
  *       "mm/mremap: introduce more mergeable mremap via
- *       MREMAP_RELOCATE_ANON"; reference/kernel-mm.md 1a, Seed A):
+ *       MREMAP_RELOCATE_ANON"; docs/model.md):
  *         should_relocate_anon(): anon VMA with an anon_vma that no fork
  *           shares (vma_had_uncowed_parents/children: the model's anon_vma
  *           is its own root and no other anon_vma has it as root)
@@ -105,7 +105,7 @@
  *     mmap_write_unlock(): vma_end_write_all() (every VMA write-locked)
  *
  * Reduced from mm/mremap.c and mm/vma.c (linux-next @22f79b3b,
- * reference/kernel-mm.md 1a). Reductions: anon VMAs only, no
+ * docs/model.md). Reductions: anon VMAs only, no
  * MREMAP_DONTUNMAP, no hugetlb, THP or PUD-level moves (one PUD, no huge
  * PMDs), no KSM (prep_move_vma), map_count limits, accounting, mlock,
  * MMU notifiers or uffd; VM flags are VM_WRITE and the uffd registration

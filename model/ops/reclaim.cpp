@@ -43,7 +43,7 @@
  *   end_swap_bio_write() -> folio_end_writeback()       mm/page_io.c
  *
  * Reduced from mm/vmscan.c @00685984 and mm/rmap.c @019d65eb (linux-next),
- * reference/kernel-mm.md 1d. Not modelled: MGLRU, PG_referenced/PG_active
+ * docs/model.md. Not modelled: MGLRU, PG_referenced/PG_active
  * (a young PTE keeps the folio; a later pass after the young bit was
  * cleared reclaims it), mlock, memcg, demotion, large folios and splitting,
  * lazyfree (MADV_FREE), zswap, swap_writeout()'s folio_free_swap() shortcut,

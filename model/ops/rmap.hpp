@@ -22,7 +22,7 @@
  *
  * Reduced from mm/rmap.c and mm/page_vma_mapped.c (linux-next 2025; the
  * pre-Seed-E folio_lock_anon_vma_read() recheck is the guard
- * folio_lock_anon_vma_read.recheck_mapping). See reference/kernel-mm.md 1e.
+ * folio_lock_anon_vma_read.recheck_mapping). See docs/model.md.
  */
 
 #include <functional>

@@ -21,7 +21,7 @@
  *
  *       a migration entry: migration_entry_wait(), -EAGAIN (retry)
  *
- * Reduced from mm/userfaultfd.c @62c66da5 (reference/kernel-mm.md 1f). Not
+ * Reduced from mm/userfaultfd.c @62c66da5 (docs/model.md). Not
  * modelled yet: per-VMA locks, map_changing_lock, MMU notifiers, zero
  * pages, large folios, move_swap_pte() (a swap entry gives -EBUSY),
  * PMD-level moves, allocating a missing destination page table.
