@@ -286,7 +286,7 @@ TEST_CASE("cli: --trace replaces only a regular file, atomically", "[cli][harden
 	auto r = mmrace("run --trace " + shq(out) + " " + shq(seedE()));
 	INFO(r.out);
 	CHECK(r.exit == 1);
-	CHECK_THAT(r.out, Catch::Contains("replay: mmrace replay " + shq(out)));
+	CHECK_THAT(r.out, Catch::Contains("replay: " + std::string(std::getenv("MMRACE_BIN")) + " replay " + shq(out)));
 	CHECK(readFile(out).starts_with("{"));
 	CHECK(fs::exists(tmp.path / "t.benign-rmap-walk-stable.trace.json"));
 	CHECK(hiddenFiles(tmp.path) == 0);
@@ -335,9 +335,11 @@ TEST_CASE("cli: a scenario's name is sanitised into one file inside --trace-dir"
 		INFO(r.out);
 		REQUIRE(r.exit == 1);
 		/* The printed replay command names the file that was written, in traces/. */
-		auto at = r.out.find("replay: mmrace replay '");
+		const std::string prefix =
+		    "replay: " + std::string(std::getenv("MMRACE_BIN")) + " replay '";
+		auto at = r.out.find(prefix);
 		REQUIRE(at != std::string::npos);
-		at += std::strlen("replay: mmrace replay '");
+		at += prefix.size();
 		fs::path written = r.out.substr(at, r.out.find('\'', at) - at);
 		CHECK(written.parent_path() == traces);
 		CHECK(fs::is_regular_file(written));
@@ -667,7 +669,8 @@ TEST_CASE("cli: check --junit writes one testcase per scenario, valid JUnit XML"
 				   "harmful rmap-walk-lock"));
 	/* The failure names the trace and the command that replays it. */
 	CHECK_THAT(report,
-		   Catch::Contains("replay: mmrace replay &apos;" + traces.string() + "/b-wrong"));
+		   Catch::Contains("replay: " + std::string(std::getenv("MMRACE_BIN")) +
+				   " replay &apos;" + traces.string() + "/b-wrong"));
 	CHECK_THAT(report, Catch::Contains("<error type=\"bad-input\""));
 	CHECK(hiddenFiles(tmp.path) == 0);
 
