@@ -145,6 +145,55 @@ TEST_CASE("uffdio_move reports -EEXIST and -ENOENT like the kernel", "[model][se
 	CHECK(q->world()->results.at(0).value == -2); /* src none: -ENOENT */
 }
 
+TEST_CASE("uffdio_move refuses every non-none destination PTE with -EEXIST", "[model][sequential]")
+{
+	/* move_pages_pte(): "if (!pte_none(orig_dst_pte))" -- a swap entry,
+	 * with its folio in the swap cache or only on the device, refuses the
+	 * move like a present page; the source stays mapped and nothing leaks */
+	for (auto state :
+	     {scenarios::PageSpec::State::Swapped, scenarios::PageSpec::State::Swapcache}) {
+		auto s = only(testing::seedE(), "mover");
+		s.swap.slots = 2;
+		scenarios::PageSpec dst{0x200000,
+					state == scenarios::PageSpec::State::Swapcache ? "G" : "",
+					true, 0x99};
+		dst.state = state;
+		s.pages.push_back(dst);
+		ExploreResult r;
+		auto p = runAlone(s, r);
+		CHECK_FALSE(r.harmful.has_value());
+		const model::World &w = *p->world();
+		CHECK(w.results.at(0).value == -17);
+		CHECK(w.pte(w.pteFor(0x100000)).mapsFolio(w.findFolio("F")));
+		const model::Pte &d = w.pte(w.pteFor(0x200000));
+		REQUIRE(d.isSwap());
+		CHECK(w.swap.slots[d.swap].count == 1);
+	}
+}
+
+TEST_CASE("uffdio_move prepares the destination's anon_vma", "[model][sequential]")
+{
+	/* find_vma_and_prepare_anon(): a destination without an anon_vma gets
+	 * one before the folio is re-homed into it */
+	auto s = only(testing::seedE(), "mover");
+	s.vmas[1].anonVma.clear();
+	s.anonVmas.pop_back();
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	CHECK(r.benign.empty());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 4096);
+	model::VmaIdx dv = w.findVma(0x200000);
+	REQUIRE(dv != model::kNone);
+	model::AnonVmaIdx a = w.vmas[dv].anonVma;
+	REQUIRE(a != model::kNone);
+	model::FolioIdx f = w.findFolio("F");
+	CHECK(w.folios[f].mapping == a);
+	CHECK(w.pte(w.pteFor(0x200000)).mapsFolio(f));
+	CHECK_FALSE(w.pageTableLock->heldBy(0));
+}
+
 TEST_CASE("folio_referenced alone clears the young bit once", "[model][sequential]")
 {
 	auto s = only(testing::seedE(), "reclaim");
@@ -170,7 +219,7 @@ TEST_CASE("seed E: exact exploration counts under sleep sets", "[model][counts]"
 	struct Expect {
 		const char *preset;
 		std::uint64_t executions, complete;
-	} cases[] = {{"mainline", 58, 7}, {"seed-e", 51, 7}, {"pre-seed-e", 93, 15}};
+	} cases[] = {{"mainline", 59, 7}, {"seed-e", 52, 7}, {"pre-seed-e", 94, 15}};
 	for (const auto &c : cases) {
 		auto r = check(testing::seedE(), c.preset);
 		INFO(c.preset);

@@ -4,8 +4,10 @@
  *
  *   move_pages()                                   mm/userfaultfd.c
  *     uffd_move_lock()          modelled by its fallback: mmap_read_lock()
+ *       find_vmas_mm_locked() -> find_vma_and_prepare_anon(dst)
+ *         -> anon_vma_prepare()    anon_vma lock, mm->page_table_lock
  *     per page: move_pages_pte(), retried on -EAGAIN
- *       read dst PTE (must be none) and src PTE under their PTLs
+ *       read dst PTE (!pte_none: -EEXIST) and src PTE under their PTLs
  *       under the src PTL: pte_same, PageAnonExclusive, folio_trylock,
  *         folio_get; on contention drop the PTL and folio_lock(), retry
  *       [pre-Seed-E] folio_get_anon_vma + anon_vma_trylock_write, else
@@ -136,7 +138,10 @@ int movePagesPte(Kernel &k, std::uint64_t dstAddr, std::uint64_t srcAddr)
 		k.lock(dstPtl, "move_pages_pte: spin_lock(dst_ptl)");
 		Pte origDst = k.readPte(dstRef, "move_pages_pte: orig_dst_pte = ptep_get(dst_pte)");
 		k.unlock(dstPtl, "move_pages_pte: spin_unlock(dst_ptl)");
-		if (origDst.present()) {
+		/* "if (!pte_none(orig_dst_pte))": a present page, a swap entry
+		 * (with or without a swap-cache folio) or a migration entry at
+		 * the destination all refuse the move */
+		if (!origDst.none()) {
 			err = kEEXIST;
 			break;
 		}
@@ -225,6 +230,11 @@ int uffdioMove(Kernel &k, std::uint64_t dst, std::uint64_t src, std::uint64_t le
 {
 	World &w = k.world();
 	k.lockShared(*w.mmapLock, "uffd_move_lock: mmap_read_lock()");
+	/* find_vmas_mm_locked() -> find_vma_and_prepare_anon(mm, dst_start):
+	 * the destination gets an anon_vma before any folio is moved into it,
+	 * or folio_move_anon_rmap() would leave the folio with no mapping */
+	if (VmaIdx dv = w.findVma(dst); dv != kNone)
+		anonVmaPrepare(k, dv);
 	std::uint64_t moved = 0;
 	int err = 0;
 	while (moved < len) {
