@@ -175,6 +175,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	pmds.reserve(pmds.size() + kSpareObjects);
 	anonVmas.reserve(anonVmas.size() + kSpareObjects);
 	opRanges.resize(ntasks);
+	remapInFlight.assign(ntasks, nullptr);
 	relocatingAnon.assign(ntasks, 0);
 
 	SwapIdx nextSlot = 0;

@@ -300,7 +300,12 @@ struct RemapRecord {
 	std::uint64_t oldAddr = 0, len = 0, newAddr = 0;	/* newAddr: where it moved to */
 	std::uint64_t newLen = 0;	/* mremap-shapes: the requested new length */
 	bool needRmapLocks = false;	/* mremap-shapes: copy_vma()'s *need_rmap_locks */
-	std::vector<bool> hadEntry;	/* per page of the old range, at the start */
+	/* per page of the old range: an entry when this mremap first
+	 * write-locked a VMA over the range (snapshotTaken); all false if it
+	 * never did (the no-resize return, or an early error) */
+	std::vector<bool> hadEntry;
+	bool snapshotTaken = false;
+	bool noResize = false;	/* mremap_at()'s MREMAP_NO_RESIZE return */
 	std::uint64_t movedLen = 0;	/* move_page_tables()'s return (unsigned long) */
 	bool moved = false;		/* move_page_tables() ran */
 	long result = 0;		/* the syscall's return */
@@ -565,6 +570,10 @@ public:
 	/* Ghost: declared operation ranges (per task) and mremap records. */
 	std::vector<OpRanges> opRanges;
 	std::vector<RemapRecord> remaps;
+	/* Ghost: per task, the record of the mremap it is running (the
+	 * record lives in that task's mremap() frame), for vmaStartWrite()'s
+	 * snapshot of the old range */
+	std::vector<RemapRecord *> remapInFlight;
 	/* New objects for operations that create them (mremap's copy_vma,
 	 * pmd_alloc, pte_alloc). Capacity is reserved at construction so
 	 * references other tasks hold stay valid; throws if exhausted. */

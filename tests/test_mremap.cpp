@@ -504,3 +504,52 @@ TEST_CASE("mremap: pmd_alloc() cannot fail where a PMD page already covers the d
 	REQUIRE(d != model::kNone);
 	CHECK_FALSE(w.pmds.at(d).pudNoneAtStart);
 }
+
+TEST_CASE("mremap without resize returns addr even past the VMA's end; mremap-result demands "
+	  "no VMA there",
+	  "[mremap][sequential][mremap-result]")
+{
+	/* mremap_at(): old_len == new_len returns addr before any check of the
+	 * range; here [0x100000, 0x102000) runs one page past the VMA */
+	scenarios::Scenario s;
+	s.name = "mremap-noresize-past-end";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"x", 0x100000, 1, "A", {}}};
+	s.pages = {page(0x100000, "F")};
+	s.threads = {{"t", {mremapResize(0x100000, 0x2000, 0x2000, false)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x100000);
+	CHECK(pteAt(w, 0x100000).mapsFolio(0));
+	CHECK(w.findVma(0x101000) == model::kNone);
+	REQUIRE(w.remaps.size() == 1);
+	CHECK(w.remaps[0].noResize);
+	CHECK_FALSE(w.remaps[0].snapshotTaken);
+}
+
+TEST_CASE("mremap-result judges the entries when mremap write-locks the VMA, after a racing "
+	  "MADV_DONTNEED",
+	  "[mremap][mremap-result]")
+{
+	/* The page at 0x402000 grows in place (vma_merge_extend()); a
+	 * MADV_DONTNEED of the VMA may zap it between mremap's mmap_write_lock()
+	 * and vma_expand()'s vma_start_write(), which then waits for the
+	 * madvise's per-VMA read lock. The page legally never arrives. */
+	scenarios::Scenario s;
+	s.name = "mremap-vs-madvise";
+	s.anonVmas = {{"B", "B"}};
+	s.vmas = {{"y", 0x400000, 3, "B", {}}};
+	s.pages = {page(0x402000, "K")};
+	s.threads = {{"t0", {mremapResize(0x402000, 0x1000, 0x8000, false)}},
+		     {"t1", {op("madvise_dontneed", {num("addr", 0x400000), num("len", 0x3000)})}}};
+	model::GuardSet guards;
+	REQUIRE(model::GuardSet::build("mainline", {}, guards).empty());
+	checker::MmProgram program(s, guards);
+	auto strat = makeDporStrategy();
+	ExploreResult r = explore(program, *strat, {});
+	CHECK(r.stats.stoppedBy == "exhausted");
+	CHECK(r.stats.complete >= 2);
+	CHECK_FALSE(r.harmful.has_value());
+}

@@ -873,10 +873,11 @@ void recordStart(World &w, TaskId self, const VmaRemap &vrm, RemapRecord &rec)
 	rec.len = vrm.oldLen;
 	rec.newLen = vrm.newLen;
 	rec.newAddr = vrm.newAddr;
-	for (std::uint64_t a = vrm.addr; a < vrm.addr + vrm.oldLen; a += kPageSize) {
-		PteRef r = w.pteFor(a);
-		rec.hadEntry.push_back(r.table != kNone && !w.pte(r).none());
-	}
+	/* the entries are recorded when the mremap first write-locks a VMA
+	 * over the old range (vmaStartWrite()): until then a concurrent
+	 * MADV_DONTNEED (per-VMA read lock) may legally empty the range */
+	rec.hadEntry.assign(vrm.oldLen / kPageSize, false);
+	w.remapInFlight[self] = &rec;
 }
 
 /* resize_is_valid() */
@@ -969,9 +970,11 @@ long mremapAt(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
 {
 	World &w = k.world();
 	rec.newAddr = vrm.addr;
-	/* MREMAP_NO_RESIZE */
-	if (vrm.newLen == vrm.oldLen)
+	/* MREMAP_NO_RESIZE: addr, without looking at the range at all */
+	if (vrm.newLen == vrm.oldLen) {
+		rec.noResize = true;
 		return static_cast<long>(vrm.addr);
+	}
 	/* MREMAP_SHRINK: "Can always be done in-place." */
 	if (vrm.newLen < vrm.oldLen) {
 		shrinkVma(k, vrm);
@@ -1042,6 +1045,7 @@ long mremap(Kernel &k, const MremapArgs &args)
 	else
 		result = mremapAt(k, vrm, rec);
 	rec.result = result;
+	w.remapInFlight[self] = nullptr;
 	ranges.op = nullptr;
 	ranges.ranges.clear();
 	w.remaps.push_back(std::move(rec));

@@ -96,6 +96,21 @@ void vmaStartWrite(Kernel &k, VmaIdx v, const char *label)
 		if (h.lock->lockClass() == LockClass::VmaLock)
 			++nested;
 	k.lock(l, label, std::min(nested, 7));
+	/* mremap-result's snapshot: from now until mmap_write_unlock() no task
+	 * can change whether a PTE of v is none (faults, MADV_DONTNEED and
+	 * UFFDIO_COPY/MOVE hold v's read lock or the mmap lock; reclaim and
+	 * migration only turn one entry into another), so what the mremap
+	 * moves or keeps is judged against the entries here */
+	RemapRecord *rec = w.remapInFlight[k.self()];
+	const Vma &vma = w.vmas[v];
+	if (rec && !rec->snapshotTaken && vma.start < rec->oldAddr + rec->len &&
+	    rec->oldAddr < vma.end) {
+		rec->snapshotTaken = true;
+		for (std::size_t i = 0; i < rec->hadEntry.size(); ++i) {
+			PteRef r = w.pteFor(rec->oldAddr + i * kPageSize);
+			rec->hadEntry[i] = r.table != kNone && !w.pte(r).none();
+		}
+	}
 }
 
 void vmaEndWriteAll(Kernel &k, const char *label)
