@@ -1010,6 +1010,26 @@ void Kernel::anonVmaTreeRemove(AnonVmaIdx a, VmaIdx v, const char *label)
 	std::erase(world_.anonVmas[a].vmas, v);
 }
 
+void Kernel::iMmapInsert(VmaIdx v, const char *label)
+{
+	const FileIdx file = world_.vmas[v].file;
+	point(mmObject(MmField::IMmap, static_cast<std::uint64_t>(file)), K::Write, label);
+	auto &tree = world_.files[file].iMmap;
+	const std::uint64_t pgoff = world_.vmas[v].pgoff;
+	auto it = tree.begin();
+	for (auto i = tree.begin(); i != tree.end(); ++i)
+		if (world_.vmas[*i].pgoff <= pgoff)
+			it = std::next(i);
+	tree.insert(it, v);
+}
+
+void Kernel::iMmapRemove(VmaIdx v, const char *label)
+{
+	const FileIdx file = world_.vmas[v].file;
+	point(mmObject(MmField::IMmap, static_cast<std::uint64_t>(file)), K::Write, label);
+	std::erase(world_.files[file].iMmap, v);
+}
+
 void Kernel::linkVma(VmaIdx v, const char *label)
 {
 	point(vmaObject(v), K::Write, label, nullptr, mmObject(MmField::VmaTree));

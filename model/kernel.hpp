@@ -233,6 +233,11 @@ public:
 	 * VMAs with an equal start (INTERVAL_TREE_DEFINE sends equal keys
 	 * right), which is where the rmap walk visits it. */
 	void anonVmaTreeInsert(AnonVmaIdx a, VmaIdx v, const char *label);
+	/* vma_interval_tree_insert()/remove() of file VMA v in its file's
+	 * i_mmap (__vma_link_file(), __remove_shared_vm_struct(); the caller
+	 * holds i_mmap_rwsem for write): in vm_pgoff order, equal keys right */
+	void iMmapInsert(VmaIdx v, const char *label);
+	void iMmapRemove(VmaIdx v, const char *label);
 	/* Ghost: the user's data at [from, from + len) is now at [to, to + len)
 	 * (mremap moved the mapping); the old addresses owe nothing, and GUP
 	 * references taken at `from` now stand for `to`. */

@@ -44,6 +44,7 @@ enum class MmField : std::uint8_t {
 	WriteProtectSeq,	/* mm->write_protect_seq */
 	Pud,		/* the PUD entries (is there a PMD page for a 1 GiB region?) */
 	VmaTree,	/* the mm's VMA tree as a lockless (RCU) walk sees it */
+	IMmap,		/* index = a file: its mapping->i_mmap tree */
 };
 
 enum class FolioField : std::uint8_t {

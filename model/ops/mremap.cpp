@@ -384,7 +384,7 @@ VmaIdx copyVma(Kernel &k, VmaIdx &vmap, std::uint64_t addr, std::uint64_t len, s
 	/* "If anonymous vma has not yet been faulted, update new pgoff to
 	 * match new location, to increase its chance of merging." */
 	bool faultedInAnonVma = true;
-	if (w.vmas[v].anonVma == kNone) {
+	if (w.vmas[v].file == kNone && w.vmas[v].anonVma == kNone) { /* vma_is_anonymous() */
 		pgoff = addr / kPageSize;
 		faultedInAnonVma = false;
 	}
@@ -435,6 +435,13 @@ VmaIdx copyVma(Kernel &k, VmaIdx &vmap, std::uint64_t addr, std::uint64_t len, s
 	 * holds the lock, nested under the old VMA's */
 	vmaStartWrite(k, n, "vma_link: vma_start_write(new_vma)");
 	k.linkVma(n, "vma_link: vma_iter_store_new()");
+	/* vma_link_file() */
+	if (const FileIdx f = w.vmas[n].file; f != kNone) {
+		Lock &iMmap = *w.files[f].iMmapRwsem;
+		k.lock(iMmap, "vma_link_file: i_mmap_lock_write(mapping)");
+		k.iMmapInsert(n, "vma_link_file: __vma_link_file()");
+		k.unlock(iMmap, "vma_link_file: i_mmap_unlock_write(mapping)");
+	}
 	if (relocateAnon) {
 		/* __anon_vma_prepare(): anon_vma_alloc() (nobody else can see it
 		 * yet), then anon_vma_lock_write(); vma->anon_vma = anon_vma;
