@@ -157,7 +157,7 @@ void Kernel::writePmd(PmdIdx p, const Pmd &v, const char *label)
 
 PteRef Kernel::pteOffsetMapLock(std::uint64_t addr, const char *label)
 {
-	PmdIdx p = world_.pmdFor(addr);
+	PmdIdx p = pmdLookup(addr, "__pte_offset_map: pmd_offset(): no PMD");
 	if (p == kNone)
 		return {kNone, 0};
 	for (;;) {
@@ -192,16 +192,28 @@ void Kernel::freeTable(TableIdx t, const char *label)
 	event(e);
 }
 
+PmdIdx Kernel::pmdLookup(std::uint64_t addr, const char *label)
+{
+	PmdIdx p = world_.pmdFor(addr);
+	if (p == kNone)
+		point(mmObject(MmField::Pud), K::Read, label);
+	return p;
+}
+
 PmdIdx Kernel::pmdAlloc(std::uint64_t addr, bool fail, const char *label)
 {
 	PmdIdx p = world_.pmdFor(addr);
-	/* Every slot an op can allocate at exists from the start (World: a
-	 * scenario's mremap destinations), so whether a slot exists never
-	 * changes; whether its PMD page exists is the PUD state. */
-	if (p == kNone)
-		throw std::logic_error(fmt::format("pmd_alloc({:#x}): no PMD slot was made for this "
-						   "address at load time",
-						   addr));
+	/* Most slots an op can allocate at exist from the start (World: the
+	 * VMAs and a scenario's likely mremap destinations). Any other
+	 * address gets its slot here: the model's stand-in for the PMD entry
+	 * that was always there in a PMD page (pmd_none()) or for the
+	 * pud_none() that __pmd_alloc() fills below. Making it writes the PUD
+	 * object, which every walker that found no slot read
+	 * (pmdLookup()), and the new slot's readers read it too. */
+	if (p == kNone) {
+		point(mmObject(MmField::Pud), K::Write, "pmd_alloc: p4d/pud_offset() (model: the PMD slot appears)");
+		p = world_.newPmdSlot(addr & ~(kPmdSize - 1));
+	}
 	if (!world_.pmds[p].pudNoneAtStart)
 		return p;	/* pud_none() is false: the PMD page exists */
 	point(mmObject(MmField::Pud), K::Read, "pmd_alloc: pud_none(*pud)");
@@ -825,7 +837,7 @@ bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, con
 
 bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
 {
-	PmdIdx p = world_.pmdFor(addr);
+	PmdIdx p = pmdLookup(addr, "hardware page-table walk: no PMD");
 	if (p == kNone)
 		return false;
 	localIrqDisable("hardware page-table walk: one instruction (no IPI until it ends)");

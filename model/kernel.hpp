@@ -58,6 +58,11 @@ public:
 	 * addr, created (entry none) if no page table level reached it yet.
 	 * kNone if `fail` (an allocation failure the scenario injects). */
 	PmdIdx pmdAlloc(std::uint64_t addr, bool fail, const char *label);
+	/* A lockless walker's pgd/p4d/pud/pmd_offset() for addr: the PMD slot,
+	 * or kNone when no slot exists (yet): then the walk read pud_none()
+	 * (or a pmd_none() the model has no slot for), a read of the PUD
+	 * object, which pmdAlloc() writes when it makes a slot at run time. */
+	PmdIdx pmdLookup(std::uint64_t addr, const char *label);
 	/* pte_alloc() -> __pte_alloc(): a new empty table, installed under
 	 * the PMD lock by pmd_install() (pmd_populate) if the PMD is still
 	 * none, else freed. false if `fail` (injected allocation failure). */

@@ -531,7 +531,9 @@ public:
 
 	/* Lookups. */
 	VmaIdx findVma(std::uint64_t addr) const;
-	PmdIdx pmdFor(std::uint64_t addr) const;	/* kNone if no VMA ever covered it */
+	/* kNone if no slot was made for it: at load (VMAs, mremap
+	 * destinations) or by Kernel::pmdAlloc() since */
+	PmdIdx pmdFor(std::uint64_t addr) const;
 	/* The PTE for addr through the PMD as it is now (ghost lookup, no
 	 * point); table kNone if the PMD holds no table. */
 	PteRef pteFor(std::uint64_t addr) const;
@@ -582,6 +584,10 @@ public:
 	 * and flags, with its own per-VMA lock */
 	VmaIdx dupVma(VmaIdx v, std::string name);
 	TableIdx newTable(std::uint64_t base);
+	/* Kernel::pmdAlloc() at an address no slot was made for at load: a
+	 * slot with a none entry whose reads also read the PUD object; its
+	 * PMD page exists iff one of its 1 GiB region's already does */
+	PmdIdx newPmdSlot(std::uint64_t base);
 	/* anon_vma_alloc() (__anon_vma_prepare() of MREMAP_RELOCATE_ANON's new
 	 * VMA): a new root anon_vma with an empty tree, refcount 1. */
 	AnonVmaIdx newAnonVma(std::string name);
@@ -590,6 +596,7 @@ public:
 	std::vector<char> relocatingAnon;
 	static constexpr std::size_t kSpareObjects = 16;
 	static constexpr std::size_t kSpareFolios = 64;
+	static constexpr std::size_t kSparePmdSlots = 64;
 
 	/* Results of completed operations, in completion order. */
 	std::vector<OpResult> results;

@@ -553,3 +553,37 @@ TEST_CASE("mremap-result judges the entries when mremap write-locks the VMA, aft
 	CHECK(r.stats.complete >= 2);
 	CHECK_FALSE(r.harmful.has_value());
 }
+
+TEST_CASE("pmd_alloc() makes a PMD slot on demand where no slot was made at load",
+	  "[mremap][sequential][pmd_alloc]")
+{
+	/* The load-time slots cover the VMAs and, for moves without FIXED, a
+	 * window above the highest address the scenario names (here the
+	 * failing FIXED destination at 1 GiB). The FIXED mremap fails
+	 * (-EFAULT: nothing at 0x1000000), so get_unmapped_area() places the
+	 * last move at 0x600000, below that window: pmd_alloc() must make the
+	 * slot there (it used to end the run with an internal error). */
+	scenarios::Scenario s;
+	s.name = "pmd-alloc-on-demand";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"y", 0x207000, 2, "A", {}}};
+	s.pages = {page(0x207000, "F")};
+	s.threads = {{"t",
+		      {mremapResize(0x1000000, 0x2000, 0x2000, true, 0x40000000),
+		       mremapResize(0x208000, 0x1000, 0x3000, false),
+		       mremapResize(0x207000, 0x2000, 0x3000, true)}}};
+	model::World before(s, model::GuardSet{}, {"t"});
+	CHECK(before.pmdFor(0x600000) == model::kNone);
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == -14);
+	CHECK(w.results.at(1).value == 0x208000);
+	CHECK(w.results.at(2).value == 0x600000);
+	model::PmdIdx d = w.pmdFor(0x600000);
+	REQUIRE(d != model::kNone);
+	CHECK(w.pmds.at(d).entry.isTable());
+	CHECK_FALSE(w.pmds.at(d).pudNone); /* the region's PMD page existed */
+	CHECK(pteAt(w, 0x600000).mapsFolio(0));
+}

@@ -63,7 +63,7 @@ long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff)
 		if (addr % kPmdSize || vma.end < addr + kPmdSize)
 			continue;
 		/* find_pmd_or_thp_or_none(): mm_find_pmd(), check_pmd_state() */
-		PmdIdx p = w.pmdFor(addr);
+		PmdIdx p = k.pmdLookup(addr, "find_pmd_or_thp_or_none: mm_find_pmd(): none");
 		if (p == kNone)
 			continue;
 		if (!k.readPmd(p, "find_pmd_or_thp_or_none: check_pmd_state(): pmdp_get_lockless()")

@@ -125,6 +125,9 @@ void release(Kernel &k, MoveState &st)
 int movePagesPte(Kernel &k, std::uint64_t dstAddr, std::uint64_t srcAddr)
 {
 	World &w = k.world();
+	/* mm_find_pmd() / mm_alloc_pmd(): a missing slot is a pud_none() read */
+	k.pmdLookup(dstAddr, "move_pages: mm_alloc_pmd(dst): none");
+	k.pmdLookup(srcAddr, "move_pages: mm_find_pmd(src): none");
 	PteRef dstRef = w.pteFor(dstAddr), srcRef = w.pteFor(srcAddr);
 	VmaIdx dstVma = w.findVma(dstAddr);
 	/* No page table (a hole freed by munmap): nothing to move. Allocating
