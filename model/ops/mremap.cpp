@@ -158,6 +158,9 @@ struct PagetableMoveControl {
 void takeRmapLocks(Kernel &k, VmaIdx v)
 {
 	World &w = k.world();
+	if (w.vmas[v].file != kNone)
+		k.lock(*w.files[w.vmas[v].file].iMmapRwsem,
+		       "take_rmap_locks: i_mmap_lock_write(vma->vm_file->f_mapping)");
 	if (w.vmas[v].anonVma != kNone)
 		k.lock(w.rootRwsem(w.vmas[v].anonVma), "take_rmap_locks: anon_vma_lock_write()");
 }
@@ -168,6 +171,9 @@ void dropRmapLocks(Kernel &k, VmaIdx v)
 	if (w.vmas[v].anonVma != kNone)
 		k.unlock(w.rootRwsem(w.vmas[v].anonVma),
 			 "drop_rmap_locks: anon_vma_unlock_write()");
+	if (w.vmas[v].file != kNone)
+		k.unlock(*w.files[w.vmas[v].file].iMmapRwsem,
+			 "drop_rmap_locks: i_mmap_unlock_write()");
 }
 
 /* move_ptes(): 0, or -EAGAIN if a table vanished (retry the PMD) */
