@@ -870,7 +870,11 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 
 void Kernel::dmaAccess(int ref, bool write, std::uint64_t &value, const char *label)
 {
-	const GupRef &g = world_.gupRefs[ref];
+	/* A copy: point() switches to other tasks, whose GUP may grow
+	 * gupRefs and move its elements (a reference here dangled: the
+	 * SIGSEGV of issue 10, seen once in 71 runs, and an ASan
+	 * heap-use-after-free) */
+	const GupRef g = world_.gupRefs[ref];
 	point(folioObject(g.folio, FolioField::Content), write ? K::Write : K::Read, label, nullptr,
 	      memObject(g.addr));
 	Folio &f = world_.folios[g.folio];

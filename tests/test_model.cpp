@@ -330,3 +330,61 @@ TEST_CASE("world: swapped-out and swap-cache pages start as the kernel leaves th
 	CHECK(w.pmds[p].entry.isTable());
 	CHECK(w.tables[w.pmds[p].entry.table].installedAt == p);
 }
+
+namespace {
+
+/* Runs task 0 for its first n picks, then task 1 whenever it can: every
+ * point at which task 0 can be preempted, one n at a time. */
+class PreemptAt : public Strategy {
+public:
+	explicit PreemptAt(int n) : n_(n) {}
+	bool beginExecution() override { return !std::exchange(started_, true); }
+	TaskId pickTask(const SchedulingView &v) override
+	{
+		const TaskId want = picks_++ < n_ ? 0 : 1;
+		for (TaskId t : v.enabled)
+			if (t == want)
+				return t;
+		return v.enabled.front();
+	}
+	std::uint32_t pickValue(std::uint32_t) override { return 0; }
+	std::string name() const override { return "preempt-at"; }
+
+private:
+	int n_, picks_ = 0;
+	bool started_ = false;
+};
+
+} // namespace
+
+TEST_CASE("DMA through a GUP reference survives another task's GUP growing the reference list",
+	  "[model][gup]")
+{
+	/* Kernel::dmaAccess() held a reference into World::gupRefs across its
+	 * scheduling point; the other task's gup_fast() grew the vector
+	 * meanwhile and the DMA wrote through freed memory (issue 10's
+	 * SIGSEGV once in 71 runs). Every preemption point of the pinner. */
+	scenarios::Scenario s;
+	s.name = "dma-vs-gup-growth";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"y", 0xa00000, 2, "A", {}}};
+	s.pages = {{0xa00000, "G", true, 0}, {0xa01000, "H", true, 0}};
+	scenarios::OpSpec pin{"gup_fast", {{"addr", 0xa01000, "", {}, false},
+					   {"write", 0, "", {}, true}}};
+	scenarios::OpSpec dma{"dma_write", {{"value", 1442, "", {}, false}}};
+	scenarios::OpSpec get{"gup_fast", {{"addr", 0xa00000, "", {}, false}}};
+	s.threads = {{"t0", {pin, dma}}, {"t1", {get}}};
+	model::GuardSet guards;
+	REQUIRE(model::GuardSet::build("mainline", {}, guards).empty());
+	for (int n = 0; n < 40; ++n) {
+		INFO("t0 preempted after " << n << " picks");
+		checker::MmProgram program(s, guards);
+		PreemptAt strat(n);
+		ExploreResult r = explore(program, strat, {});
+		REQUIRE(r.stats.complete == 1);
+		CHECK_FALSE(r.harmful.has_value());
+		const model::World &w = *program.world();
+		CHECK(w.folios.at(w.findFolio("H")).content == 1442);
+		CHECK(w.gupRefs.size() == 2);
+	}
+}
