@@ -870,13 +870,15 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 
 void Kernel::dmaAccess(int ref, bool write, std::uint64_t &value, const char *label)
 {
-	/* A copy: point() switches to other tasks, whose GUP may grow
-	 * gupRefs and move its elements (a reference here dangled: the
-	 * SIGSEGV of issue 10, seen once in 71 runs, and an ASan
-	 * heap-use-after-free) */
-	const GupRef g = world_.gupRefs[ref];
-	point(folioObject(g.folio, FolioField::Content), write ? K::Write : K::Read, label, nullptr,
-	      memObject(g.addr));
+	/* A copy for the declaration, and the element indexed again after
+	 * point(): other tasks run there, and their GUP may grow gupRefs and
+	 * move its elements (a reference held across the point dangled: the
+	 * SIGSEGV of issue 10, seen once in 71 runs), while a mremap may move
+	 * the reference's address (moveMemory) */
+	const GupRef before = world_.gupRefs[ref];
+	point(folioObject(before.folio, FolioField::Content), write ? K::Write : K::Read, label,
+	      nullptr, memObject(before.addr));
+	const GupRef &g = world_.gupRefs[ref];
 	Folio &f = world_.folios[g.folio];
 	if (write)
 		f.content = value;
