@@ -20,10 +20,22 @@ MmProgram::MmProgram(const scenarios::Scenario &scenario, const GuardSet &guards
 		taskNames_.push_back(t.name);
 }
 
-MmProgram::~MmProgram() = default;
+MmProgram::~MmProgram()
+{
+	mergeCoverage();
+}
+
+/* The last execution's reached guards, once per execution (not per test). */
+void MmProgram::mergeCoverage()
+{
+	if (coverage_ && world_)
+		coverage_->guardsReached.fetch_or(world_->guards().reached().to_ullong(),
+						  std::memory_order_relaxed);
+}
 
 void MmProgram::setUp(Execution &exec)
 {
+	mergeCoverage();
 	lockdepExecution_ = lockdep_->beginExecution();
 	world_ = std::make_unique<World>(scenario_, guards_, taskNames_);
 	lastFolioWrite_.assign(world_->folios.size(), StepRef{0, kNoTask, ""});
@@ -329,6 +341,18 @@ void MmProgram::checkTable(Execution &exec, const Event &e, std::uint64_t step)
 		exec.report(std::move(fd));
 		return;
 	}
+	/* guards-audit: table indices are never reused, so a second free of
+	 * one is a double pte_free() */
+	if (auto first = tableFreedBy_.find(e.table); first != tableFreedBy_.end()) {
+		fd.title = fmt::format("{} frees the page table that mapped {:#x} a second time",
+				       taskNames_[e.task], t.base);
+		fd.message = fmt::format("  at \"{}\": it was freed at \"{}\" already (a double "
+					 "free of a page-table page)\n",
+					 e.label, first->second.what);
+		fd.steps.insert(fd.steps.begin(), first->second);
+		exec.report(std::move(fd));
+		return;
+	}
 	tableFreedBy_[e.table] = {step, e.task, e.label};
 	std::string why;
 	if (t.installedAt != kNone)
@@ -610,6 +634,8 @@ void MmProgram::atEnd(Execution &exec)
 	drainEvents(exec, exec.steps());
 	checkEndState(exec);
 	checkMemoryAtEnd(exec);
+	if (coverage_)
+		coverage_->endStates.fetch_add(1, std::memory_order_relaxed);
 }
 
 /*

@@ -9,6 +9,7 @@
  * lives as long as this object: it accumulates over the whole run.
  */
 
+#include <atomic>
 #include <bitset>
 #include <functional>
 #include <map>
@@ -38,6 +39,17 @@ struct StepInfo {
 	std::vector<std::string> locks;	/* held after the step */
 };
 
+/*
+ * What a run's executions evaluated, merged from every program of the run
+ * (parallel workers): the guards whose check some execution reached
+ * (GuardSet::reached() of each execution's World), and how many
+ * executions ran to their end and had the end-state invariants checked.
+ */
+struct RunCoverage {
+	std::atomic<std::uint64_t> guardsReached{0};
+	std::atomic<std::uint64_t> endStates{0};
+};
+
 class MmProgram : public Program {
 public:
 	/* `lockdep` is shared by every program of a run (parallel workers). */
@@ -58,6 +70,8 @@ public:
 	/* Re-runs of findings that are not lock-order ones switch lockdep off,
 	 * so that edges recorded later in the run cannot fire first. */
 	void setLockdep(bool on) { lockdepOn_ = on; }
+	/* Merge this program's coverage into `c` (shared by a run's programs). */
+	void setCoverage(std::shared_ptr<RunCoverage> c) { coverage_ = std::move(c); }
 
 	/* Tests only: a scenario op named `name` runs `fn` instead of a model
 	 * operation (a fiber that is no operation: a user access, GUP-fast). */
@@ -95,6 +109,7 @@ private:
 	/* end mremap */
 	void checkMemoryAtEnd(Execution &exec);
 	std::string anonVmaName(model::AnonVmaIdx a) const;
+	void mergeCoverage();
 
 	const scenarios::Scenario &scenario_;
 	model::GuardSet guards_;
@@ -102,6 +117,7 @@ private:
 	std::unique_ptr<model::World> world_;
 	std::shared_ptr<LockDep> lockdep_;
 	bool lockdepOn_ = true;
+	std::shared_ptr<RunCoverage> coverage_;
 	std::uint64_t lockdepExecution_ = 0;	/* this execution's id in lockdep_ */
 	/*
 	 * Dependencies this program knows the shared graph has. Edges are never

@@ -3,6 +3,7 @@
 
 /* The subcommands, each returning its exit code. */
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +21,15 @@ inline constexpr int kExitViolation = 1;
 inline constexpr int kExitMismatch = 2;
 inline constexpr int kExitBadInput = 3;
 inline constexpr int kExitInternal = 4;
+/* run: no harmful violation, but a budget (--max-executions, --time-budget,
+ * the scenario's max_executions) ended the exploration before it was complete. */
+inline constexpr int kExitIncomplete = 5;
 inline constexpr int kExitInterrupted = 130;	/* 128 + SIGINT, as shells report it */
+
+/* Limits of command-line numbers (the scenario file's where it has one). */
+inline constexpr std::uint64_t kMaxJobs = 256;
+inline constexpr std::uint64_t kMaxPreemptionBound = 16;
+inline constexpr double kMaxTimeBudgetSeconds = 1e7; /* about 115 days */
 
 struct RunArgs {
 	std::vector<std::string> files;
@@ -36,13 +45,15 @@ struct RunArgs {
 	bool guardsOffGiven = false;
 	std::string tracePath;
 	std::string traceDir = ".";
-	bool progress = false;
+	bool progress = false;	     /* the live line, on a terminal */
+	double progressSeconds = 30; /* otherwise a plain line this often */
 };
 
 struct CheckArgs {
 	std::vector<std::string> paths;
 	RunArgs run;
 	bool tap = false;
+	std::string junit; /* JUnit XML report file, if given */
 };
 
 void addRunOptions(CLI::App &cmd, RunArgs &args);

@@ -6,6 +6,7 @@
  *   2  an expectation was not met (check), or the replay diverged
  *   3  bad input or usage
  *   4  internal error (a bug in mmrace, including a nondeterministic model)
+ *   5  run: no harmful violation, but a budget ended the exploration before it was complete
  *   130 interrupted (SIGINT) before the exploration finished
  */
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "sweep.hpp"
 
 int main(int argc, char **argv)
 {
@@ -49,7 +51,12 @@ int main(int argc, char **argv)
 	addRunOptions(*checkCmd, check.run);
 	checkCmd->add_option("--trace-dir", check.run.traceDir,
 			     "write the trace of every unexpected violation here");
-	checkCmd->add_flag("--tap", check.tap, "TAP version 13 output for CI");
+	checkCmd->add_flag("--tap", check.tap,
+			   "TAP version 13 output for CI (kselftest style: YAML "
+			   "diagnostics under each \"not ok\")");
+	checkCmd->add_option("--junit", check.junit,
+			     "also write a JUnit XML report to this file "
+			     "(one testcase per scenario)");
 
 	std::string listWhat;
 	auto *listCmd = app.add_subcommand("list", "list ops, guards, presets or invariants");
@@ -62,6 +69,23 @@ int main(int argc, char **argv)
 	auto *showCmd = app.add_subcommand("show", "print a trace as a report and race diagram");
 	showCmd->add_option("trace", showPath, "trace file")->required();
 	showCmd->add_flag("--locks", showLocks, "also list every step with the locks held after it");
+
+	SweepArgs sweep;
+	auto *sweepCmd = app.add_subcommand("sweep", "run generated scenarios with every guard on; "
+					    "minimise and write each harmful finding (docs/sweep.md)");
+	sweepCmd->add_option("--count", sweep.count, "scenarios to generate (default 100)");
+	sweepCmd->add_option("--seed", sweep.seed, "scenario i derives from (seed, i) (default 1)");
+	sweepCmd->add_option("--from", sweep.from, "index of the first scenario (default 0): --from I --count 1 re-runs scenario I alone");
+	sweepCmd->add_option("--threads", sweep.threads, "threads per scenario: N or A-B within 1-4 (default 1-4)");
+	sweepCmd->add_option("--pages", sweep.pages, "pages placed per scenario: N or A-B within 1-4 (default 1-4)");
+	sweepCmd->add_option("--max-executions", sweep.maxExecutions, "execution budget per scenario (default 2000)");
+	sweepCmd->add_option("--max-steps", sweep.maxSteps, "steps per execution (default 10000)");
+	sweepCmd->add_option("--time-budget", sweep.timeBudget, "seconds per scenario run (default 30)");
+	sweepCmd->add_option("--out", sweep.outDir, "where minimised findings go (default sweep-findings)");
+	sweepCmd->add_option("--jobs,-j", sweep.jobs, "scenarios run at once, each in its own process (default 1)");
+	sweepCmd->add_flag("!--no-minimise", sweep.minimise, "write findings as generated");
+	sweepCmd->add_option("--scenario", sweep.files, "judge these scenario files as the sweep does (harmful findings, and the sequential spec for one thread) instead of generating");
+	sweepCmd->add_option("--emit", sweep.emitDir, "also write every generated scenario to this directory");
 
 	try {
 		app.parse(argc, argv);
@@ -90,6 +114,8 @@ int main(int argc, char **argv)
 			return cmdList(listWhat);
 		if (*showCmd)
 			return cmdShow(showPath, showLocks);
+		if (*sweepCmd)
+			return cmdSweep(sweep);
 	} catch (const std::invalid_argument &e) {
 		std::cerr << "mmrace: " << e.what() << "\n";
 		return kExitBadInput;

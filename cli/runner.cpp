@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 #include "runner.hpp"
 
+#include <algorithm>
+#include <bitset>
 #include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "checker/mm_program.hpp"
 #include "scheduler/parallel.hpp"
@@ -121,7 +124,60 @@ traces::Trace makeTrace(const scenarios::Scenario &sc, const ScenarioRun &run, c
 		t.violation.steps.push_back({s.step, s.task < r.threads.size() ? r.threads[s.task] : "",
 					     s.what});
 	t.lockdep = toTrace(edges);
+	if (run.strategy != "replay") {
+		t.coverage.recorded = true;
+		t.coverage.guardsOffReached = run.coverage.offReached;
+		t.coverage.guardsOffNotReached = run.coverage.offNotReached;
+		t.coverage.executions = run.result.stats.executions;
+		t.coverage.endStatesChecked = run.coverage.endStatesChecked;
+	}
 	return t;
+}
+
+/*
+ * Where a replay that found the recorded violation still tells a different
+ * story: the threads, every step, and the violation's severity, message and
+ * steps must all be the recorded ones. Empty when they are.
+ */
+std::string recordedDifference(const traces::Trace &rec, const traces::Trace &got)
+{
+	auto list = [](const std::vector<std::string> &v) {
+		return fmt::format("[{}]", fmt::join(v, ", "));
+	};
+	if (rec.threads != got.threads)
+		return fmt::format("the recorded threads are {}, the replay's {}",
+				   list(rec.threads), list(got.threads));
+	for (std::size_t i = 0; i < std::max(rec.steps.size(), got.steps.size()); ++i) {
+		if (i >= rec.steps.size() || i >= got.steps.size())
+			return fmt::format("the recorded run has {} steps, the replay {}",
+					   rec.steps.size(), got.steps.size());
+		const auto &a = rec.steps[i], &b = got.steps[i];
+		if (a.index != b.index || a.thread != b.thread || a.function != b.function ||
+		    a.what != b.what || a.access != b.access || a.locks != b.locks)
+			return fmt::format(
+			    "first difference at step {}: recorded {} \"{}: {}\" ({}; locks {}), "
+			    "replayed {} \"{}: {}\" ({}; locks {})",
+			    i, a.thread, a.function, a.what, a.access, list(a.locks), b.thread,
+			    b.function, b.what, b.access, list(b.locks));
+	}
+	const auto &v = rec.violation, &w = got.violation;
+	if (v.severity != w.severity)
+		return fmt::format("the recorded violation is {}, the replayed one {}", v.severity,
+				   w.severity);
+	if (v.message != w.message)
+		return fmt::format(
+		    "the violation's message differs: recorded \"{}\", replayed \"{}\"", v.message,
+		    w.message);
+	auto refs = [](const traces::TraceFinding &f) {
+		std::vector<std::string> out;
+		for (const auto &r : f.steps)
+			out.push_back(fmt::format("step {} {} {}", r.step, r.thread, r.what));
+		return out;
+	};
+	if (refs(v) != refs(w))
+		return fmt::format("the steps involved differ: recorded {}, replayed {}",
+				   list(refs(v)), list(refs(w)));
+	return {};
 }
 
 } // namespace
@@ -146,8 +202,11 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 		throw std::invalid_argument(err);
 	auto subtree = exhaustiveStrategy(run.strategy);
 	auto lockdep = std::make_shared<checker::LockDep>();
+	auto coverage = std::make_shared<checker::RunCoverage>();
 	ProgramFactory factory = [&] {
-		return std::make_unique<checker::MmProgram>(sc, run.guards, lockdep);
+		auto p = std::make_unique<checker::MmProgram>(sc, run.guards, lockdep);
+		p->setCoverage(coverage);
+		return p;
 	};
 	ExploreOptions eo;
 	eo.maxExecutions = opt.maxExecutions.value_or(sc.explore.maxExecutions.value_or(0));
@@ -189,6 +248,14 @@ ScenarioRun runScenario(const scenarios::Scenario &sc, const RunOptions &opt)
 				     : exploreRandomParallel(factory, run.seed, eo, jobs);
 	}
 	run.jobs = jobs;
+	/* every program is gone now: each merged its last execution */
+	{
+		const std::bitset<64> reached(coverage->guardsReached.load());
+		run.coverage.reached = model::GuardSet::namesOf(reached);
+		run.coverage.offReached = model::GuardSet::namesOf(reached & run.guards.offBits());
+		run.coverage.offNotReached = model::GuardSet::namesOf(~reached & run.guards.offBits());
+		run.coverage.endStatesChecked = coverage->endStates.load();
+	}
 
 	auto traceOf = [&](const Counterexample &cx) {
 		std::vector<checker::LockDepEdge> before;
@@ -219,6 +286,11 @@ ReplayResult replayTrace(const traces::Trace &trace)
 		return out;
 	}
 	const auto &sc = std::get<scenarios::Scenario>(loaded);
+	if (!trace.scenarioName.empty() && sc.name != trace.scenarioName) {
+		out.divergence = fmt::format("the embedded scenario is \"{}\", the trace's \"{}\"",
+					     sc.name, trace.scenarioName);
+		return out;
+	}
 	model::GuardSet guards;
 	if (std::string err = model::GuardSet::build("", trace.guardsOff, guards); !err.empty()) {
 		out.divergence = "the trace's guards are not known to this mmrace: " + err;
@@ -247,7 +319,11 @@ ReplayResult replayTrace(const traces::Trace &trace)
 	out.rerun.execution = trace.execution;
 
 	if (same && r.divergence.empty()) {
-		out.reproduced = true;
+		out.divergence = recordedDifference(trace, out.rerun);
+		if (!out.divergence.empty())
+			out.divergence = "the replay found [" + want.invariant + "] " + want.title +
+					 " but not as recorded: " + out.divergence;
+		out.reproduced = out.divergence.empty();
 		return out;
 	}
 	if (!r.divergence.empty()) {

@@ -44,6 +44,14 @@ struct RunOptions {
 inline constexpr const char *kDefaultStrategy = "dpor";
 inline constexpr std::uint64_t kDefaultMaxSteps = 10000;
 
+/* What a run evaluated (RunCoverage, in guard names). */
+struct Coverage {
+	std::vector<std::string> offReached;	/* switched off, and some execution reached it */
+	std::vector<std::string> offNotReached;	/* switched off, and no execution reached it */
+	std::vector<std::string> reached;	/* every guard some execution reached */
+	std::uint64_t endStatesChecked = 0;	/* executions whose end state was checked */
+};
+
 struct ScenarioRun {
 	ExploreResult result;
 	model::GuardSet guards;
@@ -52,6 +60,7 @@ struct ScenarioRun {
 	std::uint64_t seed = 0;
 	std::uint64_t maxSteps = 0;
 	unsigned jobs = 1;
+	Coverage coverage;
 	/* Traces of result.harmful and of each result.benign, in that order. */
 	std::optional<traces::Trace> harmfulTrace;
 	std::vector<traces::Trace> benignTraces;

@@ -18,13 +18,18 @@ static int guardIndex(const std::string &name)
 	return -1;
 }
 
-std::vector<std::string> GuardSet::offNames() const
+std::vector<std::string> GuardSet::namesOf(const std::bitset<64> &bits)
 {
 	std::vector<std::string> names;
 	for (std::size_t i = 0; i < allGuards().size(); ++i)
-		if (off_.test(i))
+		if (bits.test(i))
 			names.push_back(allGuards()[i].name);
 	return names;
+}
+
+std::vector<std::string> GuardSet::offNames() const
+{
+	return namesOf(off_);
 }
 
 std::string GuardSet::build(const std::string &preset, const std::vector<std::string> &off,

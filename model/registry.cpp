@@ -194,147 +194,183 @@ const std::vector<GuardInfo> &allGuards()
 	static const std::vector<GuardInfo> guards = {
 		{"folio_referenced.folio_trylock", "folio_referenced()",
 		 "folio_trylock() anon folios before the rmap walk; contention counts as "
-		 "referenced (Seed E: 'mm: always call rmap_walk() on locked folios')"},
+		 "referenced (Seed E: 'mm: always call rmap_walk() on locked folios')",
+		 "mm/rmap.c"},
 		{"folio_lock_anon_vma_read.recheck_mapping", "folio_lock_anon_vma_read()",
 		 "after taking the root anon_vma lock, re-read folio->mapping and retry if "
-		 "folio_move_anon_rmap() changed it meanwhile"},
+		 "folio_move_anon_rmap() changed it meanwhile",
+		 "mm/rmap.c"},
 		{"uffd_move.folio_lock", "move_pages_pte()",
 		 "lock the source folio before folio_move_anon_rmap() changes folio->mapping "
-		 "and ->index"},
+		 "and ->index",
+		 "mm/userfaultfd.c"},
 		{"uffd_move.trylock_under_ptl", "move_pages_pte()",
 		 "only folio_trylock() under the source PTL; on contention drop the PTL and "
-		 "sleep in folio_lock(), then retry"},
+		 "sleep in folio_lock(), then retry",
+		 "mm/userfaultfd.c"},
 		{"uffd_move.anon_vma_write_lock", "move_pages_pte()",
 		 "folio_get_anon_vma() + anon_vma_lock_write() of the source root around the move, "
-		 "serialising against lockless folio_referenced() (before Seed E)"},
+		 "serialising against lockless folio_referenced() (before Seed E)",
+		 "mm/userfaultfd.c"},
 		{"uffd_move.double_pt_lock", "move_present_pte()",
-		 "double_pt_lock(): hold both the source and destination PTLs while moving the PTE"},
+		 "double_pt_lock(): hold both the source and destination PTLs while moving the PTE",
+		 "mm/userfaultfd.c"},
 		{"uffd_move.pte_same", "move_present_pte() / is_pte_pages_stable()",
 		 "re-read source and destination PTEs under the PTLs and back off with -EAGAIN "
-		 "if either changed"},
+		 "if either changed",
+		 "mm/userfaultfd.c"},
 		{"uffd_move.pinned_recheck", "move_present_pte()",
 		 "re-check folio_maybe_dma_pinned() after ptep_clear_flush() and restore the PTE "
-		 "if the folio got pinned"},
+		 "if the folio got pinned",
+		 "mm/userfaultfd.c"},
 		{"pte_offset_map_lock.pmd_same", "__pte_offset_map_lock()",
 		 "after taking the PTL, recheck that the PMD still points at the same table "
-		 "(it may have been detached and freed between the lockless map and the lock)"},
+		 "(it may have been detached and freed between the lockless map and the lock)",
+		 "mm/pgtable-generic.c"},
 		/* access (faults) */
 		{"do_anonymous_page.pte_none_recheck", "do_anonymous_page()",
 		 "after allocating the new folio, take the PTL and recheck that the PTE is still "
-		 "none (vmf_pte_changed()); else a concurrent fault already mapped a page: back out"},
+		 "none (vmf_pte_changed()); else a concurrent fault already mapped a page: back out",
+		 "mm/memory.c"},
 		{"do_swap_page.swapcache_recheck", "do_swap_page()",
 		 "after locking the swapcache folio, recheck folio_test_swapcache() && folio->swap "
 		 "== entry (folio_matches_swap_entry()): it may have left the swap cache before we "
-		 "locked it"},
+		 "locked it",
+		 "mm/memory.c"},
 		{"do_swap_page.pte_same", "do_swap_page()",
 		 "under the PTL, recheck pte_same(*pte, orig_pte): another fault may have swapped "
-		 "the entry in meanwhile"},
+		 "the entry in meanwhile",
+		 "mm/memory.c"},
 		{"do_swap_page.stable_writes_drop_exclusive", "do_swap_page()",
 		 "a swapcache folio still under writeback to a SWP_STABLE_WRITES device is mapped "
-		 "without the exclusive marker (so read-only), even if the swap PTE was exclusive"},
+		 "without the exclusive marker (so read-only), even if the swap PTE was exclusive",
+		 "mm/memory.c"},
 		{"wp_page_copy.pte_same", "wp_page_copy()",
 		 "after the copy, retake the PTL and recheck pte_same(*pte, orig_pte) before "
-		 "replacing the PTE: a concurrent fault may have replaced it already"},
+		 "replacing the PTE: a concurrent fault may have replaced it already",
+		 "mm/memory.c"},
 		/* end access */
 		/* gup */
 		{"gup_fast.irq_disable", "gup_fast()",
 		 "local_irq_save() around the lockless walk: the table-freeing side's IPI "
 		 "(tlb_remove_table_sync_one) or RCU-sched grace period waits it out, so the PTE "
-		 "table cannot be freed under the walker"},
+		 "table cannot be freed under the walker",
+		 "mm/gup.c"},
 		{"gup_fast.pte_recheck", "gup_fast_pte_range()",
 		 "after grabbing the folio, recheck pte_val(pte) == pte_val(ptep_get(ptep)) and "
 		 "gup_put_folio() + fail if the PTE changed: with writers that clear the PTE and then "
 		 "check folio_maybe_dma_pinned() (move_present_pte, try_to_migrate_one) it forms a "
-		 "store-buffer pattern, one side always sees the other"},
+		 "store-buffer pattern, one side always sees the other",
+		 "mm/gup.c"},
 		{"munmap.tlb_flush_before_free", "tlb_flush_mmu()",
 		 "tlb_flush_mmu_tlbonly() before tlb_flush_mmu_free(): no CPU may still translate "
-		 "to a folio or table when it goes back to the allocator"},
+		 "to a folio or table when it goes back to the allocator",
+		 "mm/mmu_gather.c"},
 		{"munmap.pgtable_free_ipi_sync", "tlb_remove_table() / tlb_table_flush()",
 		 "with MMU_GATHER_RCU_TABLE_FREE the table is freed after an RCU-sched grace period "
 		 "(tlb_remove_table_rcu) or tlb_remove_table_sync_one(), which waits for every CPU "
-		 "with IRQs off (GUP-fast)"},
+		 "with IRQs off (GUP-fast)",
+		 "mm/mmu_gather.c"},
 		/* end gup */
 		/* migrate */
 		{"migrate.expected_refcount", "__migrate_folio()",
 		 "after unmapping, folio_ref_count(src) must equal folio_expected_ref_count(src) + 1: "
-		 "any other reference (GUP, a racing lookup) makes the migration back off with -EAGAIN"},
+		 "any other reference (GUP, a racing lookup) makes the migration back off with -EAGAIN",
+		 "mm/migrate.c"},
 		{"try_to_migrate_one.flush", "try_to_migrate_one() / ptep_clear_flush()",
 		 "flush the TLB of every CPU for the page right after clearing its PTE, before the "
-		 "migration entry is installed and the folio copied"},
+		 "migration entry is installed and the folio copied",
+		 "mm/rmap.c"},
 		{"try_to_migrate_one.pinned_check", "folio_try_share_anon_rmap_pte()",
 		 "with the PTE cleared, refuse to clear PageAnonExclusive of a folio that may be "
-		 "DMA-pinned (folio_maybe_dma_pinned): restore the PTE and abort the migration"},
+		 "DMA-pinned (folio_maybe_dma_pinned): restore the PTE and abort the migration",
+		 "include/linux/rmap.h"},
 		/* end migrate */
 		/* reclaim */
 		{"try_to_unmap_one.pinned_check", "try_to_unmap_one() / folio_try_share_anon_rmap_pte()",
 		 "after clearing the PTE, refuse to share a PageAnonExclusive page that is "
 		 "(maybe) DMA-pinned: restore the PTE and abort the unmap (clear first, then "
-		 "check, pairing with GUP-fast's grab-then-recheck)"},
+		 "check, pairing with GUP-fast's grab-then-recheck)",
+		 "mm/rmap.c"},
 		{"shrink_folio_list.flush_before_io", "shrink_folio_list() / try_to_unmap_flush_dirty()",
 		 "flush the deferred (batched) TLB flush of writable entries before pageout() "
-		 "starts the I/O, so no CPU can write to the folio after its data was written out"},
+		 "starts the I/O, so no CPU can write to the folio after its data was written out",
+		 "mm/vmscan.c"},
 		{"__remove_mapping.ref_freeze", "__remove_mapping()",
 		 "folio_ref_freeze(folio, 1 + nr_pages): free the folio only if the isolation "
 		 "and swap cache references are the only ones (a speculative or GUP reference "
-		 "keeps it), and make later folio_try_get() fail"},
+		 "keeps it), and make later folio_try_get() fail",
+		 "mm/vmscan.c"},
 		{"shrink_folio_list.flush_before_free", "shrink_folio_list() / try_to_unmap_flush()",
 		 "complete the deferred TLB flush before free_unref_folios() gives folios back "
-		 "to the allocator, and at the end of the pass"},
+		 "to the allocator, and at the end of the pass",
+		 "mm/vmscan.c"},
 		/* end reclaim */
 		/* mremap */
 		{"try_realign_addr.can_align_down", "can_align_down()",
 		 "realign old_addr/new_addr down to the PMD boundary only if no VMA intersects "
 		 "[addr & PMD_MASK, vma->vm_start) (find_vma_intersection), on both sides: else the "
-		 "PMD-level move carries another mapping's PTEs along (Seed D1)"},
+		 "PMD-level move carries another mapping's PTEs along (Seed D1)",
+		 "mm/mremap.c"},
 		{"move_page_tables.realign_return_guard", "move_page_tables()",
 		 "return 0 if the loop broke inside the first PMD after realigning "
 		 "(old_addr < old_end - len_in), instead of len_in + old_addr - old_end, which is "
-		 "negative then (Seed D2)"},
+		 "negative then (Seed D2)",
+		 "mm/mremap.c"},
 		{"move_ptes.flush_before_unlock", "move_ptes()",
 		 "flush_tlb_range() of the old range before dropping the PTLs when a present PTE "
 		 "moved, so the folio cannot be unmapped at the new address and freed while a CPU "
-		 "still caches the old translation (commit eb66ae030829)"},
+		 "still caches the old translation (commit eb66ae030829)",
+		 "mm/mremap.c"},
 		{"move_pgt_entry.take_rmap_locks", "move_page_tables() / move_pgt_entry(NORMAL_PMD)",
 		 "a PMD-level move always takes the rmap locks (anon_vma write): move_normal_pmd() "
 		 "does not take the PTE lock, so an rmap walker holding it must not see the table "
-		 "move under it (commit 97113eb39fa7)"},
+		 "move under it (commit 97113eb39fa7)",
+		 "mm/mremap.c"},
 		{"relocate_anon_pte.wait_migration_entry", "relocate_anon_ptes() (MREMAP_RELOCATE_ANON)",
 		 "a migration entry is not skipped: drop the PTL, wait for the migration to end "
 		 "(migration_entry_wait()) and look at the PTE again, as UFFDIO_MOVE does (David "
 		 "Hildenbrand: 'probably have to wait for the migration entry to become a present "
-		 "pte again'; Seed A3a). Off: the posted v1 skips it"},
+		 "pte again'; Seed A3a). Off: the posted v1 skips it",
+		 "mm/mremap.c"},
 		{"relocate_anon_pte.relocate_swapcache", "relocate_anon_ptes() (MREMAP_RELOCATE_ANON)",
 		 "a swap entry whose folio is in the swap cache: look the folio up "
 		 "(swap_cache_get_folio()), folio_trylock() it and relocate it too, as move_swap_pte() "
 		 "does (David Hildenbrand: 'we could lookup any folio in the swapcache and adjust "
-		 "that'; Seed A3b). Off: the posted v1 skips every non-present PTE"},
+		 "that'; Seed A3b). Off: the posted v1 skips every non-present PTE",
+		 "mm/mremap.c"},
 		{"relocate_anon_pte.clear_then_check_pinned", "relocate_anon_pte() (MREMAP_RELOCATE_ANON)",
 		 "the folio_maybe_dma_pinned() check follows move_present_pte()'s protocol: "
 		 "ptep_clear_flush() first, then check the pin, restore the PTE and fail the "
 		 "relocation (fall back to a plain move) if pinned (Seed A1). Off: the posted v1 "
-		 "checks the pin with the PTE still mapped and skips a pinned folio as a success"},
+		 "checks the pin with the PTE still mapped and skips a pinned folio as a success",
+		 "mm/mremap.c"},
 		{"relocate_anon_pte.folio_trylock", "relocate_anon_pte() (MREMAP_RELOCATE_ANON)",
 		 "folio_trylock() under the PTL; on contention take a reference, drop the PTL, wait "
 		 "for the folio lock and retry (as move_pages_pte() does). Off: the posted v1 sleeps "
 		 "in folio_lock() holding the PTL spinlock (syzkaller: 'sleeping function called "
-		 "from invalid context in __relocate_anon_folios'; Seed A4)"},
+		 "from invalid context in __relocate_anon_folios'; Seed A4)",
+		 "mm/mremap.c"},
 		{"relocate_anon_pte.no_pae_warning", "relocate_anon_pte() (MREMAP_RELOCATE_ANON)",
 		 "no VM_WARN_ON_ONCE(!PageAnonExclusive()): an exclusively mapped page may lack PAE "
 		 "after a swapin under writeback on a stable-writes device (Lorenzo Stoakes: 'So "
 		 "maybe drop this second one?', David Hildenbrand: 'Yes.'; Seed A2). Off: the posted "
-		 "v1's warning"},
+		 "v1's warning",
+		 "mm/mremap.c"},
 		{"relocate_anon_pte.undo_relocates_pinned", "relocate_anon_pte(undo = true)",
 		 "the undo pass relocates pinned folios back too, so it cannot fail (David "
 		 "Hildenbrand: 'relocate pinned folios too'; 'I really wish we can find a way to not "
 		 "require the fallback'; Seed A1'). Off: the posted v1's undo skips a folio pinned "
-		 "since the forward pass, leaving it on the new VMA's anon_vma"},
+		 "since the forward pass, leaving it on the new VMA's anon_vma",
+		 "mm/mremap.c"},
 		{"relocate_anon_folios.hold_folio_locks", "copy_vma_and_data() (MREMAP_RELOCATE_ANON)",
 		 "mmrace's proposal, not in the thread: every folio the forward pass re-homed stays "
 		 "locked until the move is complete or undone, and the undo moves exactly those back "
 		 "without taking a folio lock, so nothing waits for a folio lock while holding the new "
 		 "anon_vma A' for write (migration holds the folio lock and waits for A'). Off: the "
 		 "posted v1 (and the reviewers' fixes) unlock each folio at once and the undo locks it "
-		 "again (seed-a1p-undo-vs-migrate-deadlock)"},
+		 "again (seed-a1p-undo-vs-migrate-deadlock)",
+		 "mm/mremap.c"},
 		/* end mremap */
 		/* khugepaged */
 		{"retract_page_tables.anon_vma_recheck", "retract_page_tables()",
@@ -342,29 +378,62 @@ const std::vector<GuardInfo> &allGuards()
 		 "PTL before pmdp_collapse_flush() (v2: 'repeat checks under ptl because UFFD, per "
 		 "PeterX and JannH'): without the mmap lock, UFFDIO_COPY may have run "
 		 "anon_vma_prepare() and installed an anon PTE since the racy READ_ONCE() check "
-		 "(Seed C1). Off: v1, the table is cleared and freed without looking"},
+		 "(Seed C1). Off: v1, the table is cleared and freed without looking",
+		 "mm/khugepaged.c"},
 		/* end khugepaged */
 		/* mremap-shapes */
-		{"copy_vma.need_rmap_locks", "copy_vma() (mm/vma.c) / move_ptes()",
+		{"copy_vma.need_rmap_locks", "copy_vma() / move_ptes()",
 		 "when vma_merge_new_range() merges the destination into a neighbour, "
 		 "*need_rmap_locks = (new_vma->vm_pgoff <= vma->vm_pgoff) and move_ptes() then "
 		 "holds the rmap locks (anon_vma write): the merged VMA comes first in the anon_vma "
 		 "interval tree, so an rmap walk could visit it before the PTEs arrive and the old "
 		 "VMA after they left (Michel Lespinasse, 'mm: avoid taking rmap locks in "
-		 "move_ptes()', 2012). Off: need_rmap_locks stays false after a merge"},
-		{"can_align_down.vma_start", "can_align_down() (mm/mremap.c)",
+		 "move_ptes()', 2012). Off: need_rmap_locks stays false after a merge",
+		 "mm/vma.c"},
+		{"can_align_down.vma_start", "can_align_down()",
 		 "realign down only if the address is the start of its VMA (vma->vm_start == "
 		 "addr_to_align): 'If @addr_to_align of either source or destination is not the "
 		 "beginning of the corresponding VMA, we can't align down or we will destroy part "
 		 "of the current mapping.' A partial move's source starts inside its VMA, so the "
-		 "PMD-level move would carry the rest of that VMA's PTEs along (Seed D1 variant)"},
-		{"vma_prepare.anon_vma_lock", "vma_prepare() / vma_complete() (mm/vma.c)",
+		 "PMD-level move would carry the rest of that VMA's PTEs along (Seed D1 variant)",
+		 "mm/mremap.c"},
+		{"vma_prepare.anon_vma_lock", "vma_prepare() / vma_complete()",
 		 "__split_vma() and vma_expand() take the anon_vma root's rwsem for write around "
 		 "anon_vma_interval_tree_pre_update_vma() .. post_update_vma(): the VMA is off the "
 		 "interval tree while its vm_start/vm_end/vm_pgoff change, and an rmap walk (which "
 		 "holds the rwsem for read) must not find it missing. Off: the tree update runs "
-		 "without the lock"},
+		 "without the lock",
+		 "mm/vma.c"},
 		/* end mremap-shapes */
+		/* guards-audit */
+		{"mfill_atomic_install_pte.pte_none_recheck", "mfill_atomic_install_pte()",
+		 "under the PTL, install the new PTE only if the destination PTE is still none "
+		 "(!pte_none_mostly() -> -EEXIST): another UFFDIO_COPY (a second handler thread "
+		 "resolving the same fault) may have installed a page since the lockless checks. "
+		 "Off: the PTE is overwritten and the first folio stays accounted as mapped",
+		 "mm/userfaultfd.c"},
+		{"retract_page_tables.pte_free_defer", "retract_page_tables() / pte_free_defer()",
+		 "free the detached PTE table through pte_free_defer() (call_rcu -> pte_free_now), "
+		 "after an RCU grace period: __pte_offset_map() (pte_offset_map_lock() of "
+		 "UFFDIO_COPY, faults) reads the PMD under rcu_read_lock() without the mmap lock and "
+		 "may still reach the table (Hugh Dickins' 2023 rework of retract_page_tables() "
+		 "without the mmap lock). Off: pte_free() at once",
+		 "mm/khugepaged.c"},
+		{"handle_pte_fault.pte_same", "handle_pte_fault()",
+		 "with the PTL taken, recheck pte_same(ptep_get(vmf->pte), vmf->orig_pte) before "
+		 "do_wp_page() or ptep_set_access_flags(): the entry was read locklessly, under the "
+		 "VMA or mmap read lock only, and MADV_DONTNEED, reclaim, migration or UFFDIO_MOVE "
+		 "may have changed it since. Off: the fault acts on the stale entry",
+		 "mm/memory.c"},
+		{"retract_page_tables.pmd_recheck", "retract_page_tables()",
+		 "with the PMD lock taken, check_pmd_state() again: the lockless "
+		 "find_pmd_or_thp_or_none() saw a PTE table, but without the mmap lock another "
+		 "clearer of the same PMD (collapse_pte_mapped_thp() of MADV_COLLAPSE, under the "
+		 "mmap read lock; in the library a second retract stands for it) may have cleared "
+		 "it and queued the table for freeing since. Off: the PMD is cleared again and the "
+		 "table freed a second time",
+		 "mm/khugepaged.c"},
+		/* end guards-audit */
 	};
 	return guards;
 }

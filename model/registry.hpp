@@ -40,6 +40,9 @@ struct GuardInfo {
 	const char *name;	/* "op.guard", stable */
 	const char *where;	/* kernel function the protective step lives in */
 	const char *doc;	/* one line */
+	/* the kernel file of `where` ("mm/gup.c"); `mmrace list guards`
+	 * prints "mm/gup.c: gup_fast_pte_range()" */
+	const char *file = nullptr;
 };
 
 struct PresetInfo {

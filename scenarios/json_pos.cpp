@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "scenarios/json_pos_impl.hpp"
+#include "scenarios/scenario.hpp"
 
 namespace mmrace::scenarios
 {
@@ -19,6 +20,9 @@ namespace
 /* Deep enough for any scenario, shallow enough that fuzzed input cannot
  * exhaust the stack through recursion. */
 constexpr int kMaxDepth = 256;
+/* Far more than any scenario within the loader's bounds (4096 objects per
+ * kind); stops a huge list before it costs seconds and hundreds of MB. */
+constexpr std::size_t kMaxValues = 100000;
 
 /* Thrown only inside this file; parse() turns it into a JsonSyntaxError. */
 struct SyntaxFailure {
@@ -237,6 +241,11 @@ private:
 	{
 		skipWs();
 		out_.values[path_] = posAt(pos_);
+		if (out_.values.size() > kMaxValues)
+			fail(pos_,
+			     fmt::format("more than {} JSON values; a scenario is bounded (at most "
+					 "{} objects of each kind, docs/scenarios.md)",
+					 kMaxValues, kMaxObjects));
 		if (atEnd())
 			failUnexpected(pos_, "expected a JSON value");
 		char c = text_[pos_];

@@ -213,6 +213,10 @@ std::string describeVmas(const Scenario &s)
 		return "state.vmas is empty";
 	std::string out = "VMAs: ";
 	for (std::size_t i = 0; i < s.vmas.size(); ++i) {
+		if (i == kMaxListedNames) {
+			out += fmt::format(", ... ({} in all)", s.vmas.size());
+			break;
+		}
 		if (i)
 			out += ", ";
 		out += describeVma(s.vmas[i]);

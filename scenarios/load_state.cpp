@@ -13,13 +13,23 @@ namespace mmrace::scenarios
 namespace
 {
 
+/* Before looking at the elements: a huge list is rejected at once. */
+void checkCount(const LoadContext &ctx, const Json &list, const std::string &path, const char *what)
+{
+	if (list.size() > kMaxObjects)
+		ctx.fail(path, fmt::format("at most {} {} are supported, got {}", kMaxObjects, what,
+					   list.size()));
+}
+
 std::string anonVmaNames(const Scenario &s)
 {
 	if (s.anonVmas.empty())
 		return "state.anon_vmas is empty";
 	std::string out = "anon_vmas: ";
-	for (std::size_t i = 0; i < s.anonVmas.size(); ++i)
+	for (std::size_t i = 0; i < s.anonVmas.size() && i < kMaxListedNames; ++i)
 		out += (i ? ", " : "") + s.anonVmas[i].name;
+	if (s.anonVmas.size() > kMaxListedNames)
+		out += fmt::format(", ... ({} in all)", s.anonVmas.size());
 	return out;
 }
 
@@ -34,6 +44,7 @@ const AnonVmaSpec *findAnonVma(const Scenario &s, const std::string &name)
 void loadAnonVmas(const LoadContext &ctx, const Json &list, const std::string &path, Scenario &out)
 {
 	ctx.array(list, path, "\"anon_vmas\"");
+	checkCount(ctx, list, path, "anon_vmas");
 	std::map<std::string, std::string> seen; /* name -> path, for duplicates */
 	std::vector<std::string> rootPaths;	 /* where a root was named, if it was */
 	for (std::size_t i = 0; i < list.size(); ++i) {
@@ -110,8 +121,10 @@ std::string fileNames(const Scenario &s)
 	if (s.files.empty())
 		return "state.files is empty";
 	std::string out = "files: ";
-	for (std::size_t i = 0; i < s.files.size(); ++i)
+	for (std::size_t i = 0; i < s.files.size() && i < kMaxListedNames; ++i)
 		out += (i ? ", " : "") + s.files[i];
+	if (s.files.size() > kMaxListedNames)
+		out += fmt::format(", ... ({} in all)", s.files.size());
 	return out;
 }
 
@@ -119,6 +132,7 @@ std::string fileNames(const Scenario &s)
 void loadFiles(const LoadContext &ctx, const Json &list, const std::string &path, Scenario &out)
 {
 	ctx.array(list, path, "\"files\"");
+	checkCount(ctx, list, path, "files");
 	for (std::size_t i = 0; i < list.size(); ++i) {
 		std::string p = jsonPathIndex(path, i);
 		std::string name = ctx.name(list[i], p, "a file name");
@@ -132,7 +146,9 @@ void loadFiles(const LoadContext &ctx, const Json &list, const std::string &path
 void loadVmas(const LoadContext &ctx, const Json &list, const std::string &path, Scenario &out)
 {
 	ctx.array(list, path, "\"vmas\"");
+	checkCount(ctx, list, path, "VMAs");
 	std::map<std::string, std::string> seen;
+	std::uint64_t totalPages = 0;
 	for (std::size_t i = 0; i < list.size(); ++i) {
 		std::string p = jsonPathIndex(path, i);
 		const Json &e = ctx.object(list[i], p, "a VMA");
@@ -150,6 +166,17 @@ void loadVmas(const LoadContext &ctx, const Json &list, const std::string &path,
 		v.start = ctx.address(e.at("start"), startPath, "\"start\"");
 		std::string pagesPath = jsonPathMember(p, "pages");
 		v.pages = ctx.unsignedInt(e.at("pages"), pagesPath, "\"pages\"", true);
+		if (v.pages > kMaxVmaPages)
+			ctx.fail(pagesPath,
+				 fmt::format("VMA \"{}\" has {} pages; at most {} (1 GiB) per "
+					     "VMA are supported",
+					     v.name, v.pages, kMaxVmaPages));
+		totalPages += v.pages;
+		if (totalPages > kMaxScenarioPages)
+			ctx.fail(pagesPath,
+				 fmt::format("the VMAs up to \"{}\" have {} pages; at most {} "
+					     "(2 GiB) per scenario are supported",
+					     v.name, totalPages, kMaxScenarioPages));
 		/* end() must not wrap: the model and every message rely on it. */
 		if (v.pages > (UINT64_MAX - v.start) / kPageSize)
 			ctx.fail(pagesPath,
@@ -191,6 +218,7 @@ void loadVmas(const LoadContext &ctx, const Json &list, const std::string &path,
 void loadPages(const LoadContext &ctx, const Json &list, const std::string &path, Scenario &out)
 {
 	ctx.array(list, path, "\"pages\"");
+	checkCount(ctx, list, path, "pages");
 	std::map<std::uint64_t, std::string> byAddress; /* -> path, for duplicates */
 	std::map<std::string, std::string> byFolio;
 	for (std::size_t i = 0; i < list.size(); ++i) {

@@ -33,9 +33,12 @@ std::string folioNames(const Scenario &s)
 	if (s.pages.empty())
 		return "state.pages places no folios";
 	std::string out;
+	std::size_t n = 0;
 	for (const PageSpec &p : s.pages)
-		if (!p.folio.empty())	/* a "swapped" page has none */
+		if (!p.folio.empty() && n++ < kMaxListedNames) /* a "swapped" page has none */
 			out += (out.empty() ? "" : ", ") + p.folio;
+	if (n > kMaxListedNames)
+		out += fmt::format(", ... ({} in all)", n);
 	return out.empty() ? "state.pages places no folios" : "folios: " + out;
 }
 
@@ -109,6 +112,10 @@ OpArg loadArg(const LoadContext &ctx, const model::ParamInfo &param, const Json 
 		break;
 	case model::ParamKind::Length:
 		arg.number = ctx.unsignedInt(v, p, what, true);
+		if (arg.number > kMaxOpLength)
+			ctx.fail(p, fmt::format(
+					"{} {:#x} is too long; at most {:#x} (1 GiB) is supported",
+					what, arg.number, kMaxOpLength));
 		if (arg.number % kPageSize)
 			ctx.fail(p,
 				 fmt::format("{} must be a multiple of the page size ({}), got {}",
@@ -320,6 +327,10 @@ void loadThreads(const LoadContext &ctx, const Json &threads, Scenario &out)
 		ctx.fail(path, fmt::format("at most {} threads are supported, got {}", kMaxThreads,
 					   threads.size()));
 	std::map<std::string, std::string> seen;
+	/* mremap destinations get PMD slots as VMAs do: they share the bound. */
+	std::uint64_t pages = 0;
+	for (const VmaSpec &v : out.vmas)
+		pages += v.pages;
 	for (std::size_t i = 0; i < threads.size(); ++i) {
 		std::string p = jsonPathIndex(path, i);
 		const Json &e = ctx.object(threads[i], p, "a thread");
@@ -339,8 +350,25 @@ void loadThreads(const LoadContext &ctx, const Json &threads, Scenario &out)
 				 fmt::format("thread \"{}\" has no ops; \"ops\" must list at "
 					     "least one",
 					     t.name));
-		for (std::size_t j = 0; j < ops.size(); ++j)
+		if (ops.size() > kMaxOpsPerThread)
+			ctx.fail(opsPath,
+				 fmt::format("at most {} ops per thread are supported, got {}",
+					     kMaxOpsPerThread, ops.size()));
+		for (std::size_t j = 0; j < ops.size(); ++j) {
 			t.ops.push_back(loadOp(ctx, ops[j], jsonPathIndex(opsPath, j), out));
+			if (const OpArg *len = t.ops.back().arg("new_len");
+			    len && t.ops.back().op == "mremap") {
+				pages += len->number / kPageSize;
+				if (pages > kMaxScenarioPages)
+					ctx.fail(
+					    jsonPathMember(jsonPathIndex(opsPath, j), "new_len"),
+					    fmt::format(
+						"the VMAs and mremap destinations up to here "
+						"have {} pages; at most {} (2 GiB) per scenario "
+						"are supported",
+						pages, kMaxScenarioPages));
+			}
+		}
 		out.threads.push_back(std::move(t));
 	}
 }

@@ -7,6 +7,7 @@
  * outcome. Plain data; nothing here includes a JSON library.
  */
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +17,22 @@
 namespace mmrace::scenarios {
 
 inline constexpr std::uint64_t kPageSize = 4096;
+
+/*
+ * Input bounds (docs/scenarios.md, "Limits"): a scenario is a tiny mm, and
+ * these keep a mistaken or hostile file from building gigabytes of page
+ * tables. The loader rejects more with exit 3.
+ */
+inline constexpr std::uint64_t kMaxVmaPages = std::uint64_t{1} << 18; /* 1 GiB: one PUD */
+/* All VMAs and mremap destinations (new_len) together. */
+inline constexpr std::uint64_t kMaxScenarioPages = std::uint64_t{1} << 19;
+/* Any length parameter of an op (len, old_len, new_len), in bytes. */
+inline constexpr std::uint64_t kMaxOpLength = kMaxVmaPages * kPageSize;
+/* Per kind: anon_vmas, files, vmas, pages. */
+inline constexpr std::size_t kMaxObjects = 4096;
+inline constexpr std::size_t kMaxOpsPerThread = 256;
+/* Messages that list what is allowed name at most this many. */
+inline constexpr std::size_t kMaxListedNames = 8;
 
 struct AnonVmaSpec {
 	std::string name;

@@ -222,6 +222,21 @@ TEST_CASE("corpus: dpor, dpor on 2 workers, optimal and sleep sets give the same
  * clean. A guard nothing can witness would be a protective step the model
  * never needs, or a race the library does not show.
  */
+TEST_CASE("registry: every guard names the kernel file and function it sits in",
+	  "[corpus][registry]")
+{
+	for (const model::GuardInfo &g : model::allGuards()) {
+		INFO("guard " << g.name);
+		REQUIRE(g.file != nullptr);
+		const std::string file = g.file, where = g.where;
+		CHECK((file.rfind("mm/", 0) == 0 || file.rfind("include/linux/", 0) == 0));
+		REQUIRE(file.size() > 2);
+		const std::string ext = file.substr(file.size() - 2);
+		CHECK((ext == ".c" || ext == ".h"));
+		CHECK(where.find('(') != std::string::npos);
+	}
+}
+
 TEST_CASE("corpus: every guard has a witness pair", "[corpus][witness]")
 {
 	std::vector<std::pair<fs::path, scenarios::Scenario>> witnesses;
@@ -251,6 +266,9 @@ TEST_CASE("corpus: every guard has a witness pair", "[corpus][witness]")
 		auto run = cli::runScenario(sc, on);
 		CHECK(run.result.stats.exhausted);
 		CHECK_FALSE(run.result.harmful.has_value());
+		/* and the clean run is clean because the check ran, not vacuously */
+		const auto &reached = run.coverage.reached;
+		CHECK(std::find(reached.begin(), reached.end(), g.name) != reached.end());
 		++guards;
 	}
 	CHECK(guards == static_cast<int>(model::allGuards().size()));
@@ -392,4 +410,34 @@ TEST_CASE("corpus: --shard K/N splits a run into shares that add up", "[corpus][
 	}
 	CHECK(executions == all.result.stats.executions);
 	CHECK(complete == all.result.stats.complete);
+}
+
+/* guards-audit: the coverage a run records */
+TEST_CASE("coverage: a run names the switched-off guards it never reached", "[corpus][coverage]")
+{
+	auto sc = load(sourceRoot() / "scenarios" / "library" / "gup-pte-recheck-off.json");
+	auto witness = cli::runScenario(sc, {});
+	REQUIRE(witness.result.harmful);
+	CHECK(witness.coverage.offReached == std::vector<std::string>{"gup_fast.pte_recheck"});
+	CHECK(witness.coverage.offNotReached.empty());
+	CHECK(witness.coverage.endStatesChecked >= 1);
+	REQUIRE(witness.harmfulTrace);
+	CHECK(witness.harmfulTrace->coverage.recorded);
+	CHECK(witness.harmfulTrace->coverage.guardsOffReached == witness.coverage.offReached);
+
+	cli::RunOptions o;
+	o.guardsOff = std::vector<std::string>{"gup_fast.pte_recheck", "migrate.expected_refcount",
+					       "uffd_move.pte_same"};
+	for (unsigned jobs : {1u, 2u}) {
+		o.jobs = jobs;
+		auto run = cli::runScenario(sc, o);
+		INFO(jobs << " jobs");
+		/* uffd_move.pte_same is reached (the mover runs), migration never */
+		CHECK(run.coverage.offReached ==
+		      std::vector<std::string>{"uffd_move.pte_same", "gup_fast.pte_recheck"});
+		CHECK(run.coverage.offNotReached == std::vector<std::string>{"migrate.expected_refcount"});
+		REQUIRE(run.harmfulTrace);
+		CHECK(run.harmfulTrace->coverage.guardsOffNotReached ==
+		      std::vector<std::string>{"migrate.expected_refcount"});
+	}
 }

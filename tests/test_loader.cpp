@@ -657,3 +657,91 @@ TEST_CASE("loader: files, file VMAs, uffd modes and the khugepaged ops", "[loade
 	CHECK(s.threads[1].ops[0].arg("value")->number == 7);
 }
 /* end khugepaged */
+
+/* Issue 16: a hostile or mistaken file is rejected at once, with a short message. */
+TEST_CASE("loader: input sizes and counts are bounded", "[loader][hardening]")
+{
+	/* One VMA at 0x200000 with `pages` pages and `anonVmas` anon_vmas. */
+	auto scenario = [](const std::string &vmas, std::size_t anonVmas = 1,
+			   const std::string &ops = R"([{"op": "access", "addr": "0x200000"}])") {
+		std::string names;
+		for (std::size_t i = 0; i < anonVmas; ++i)
+			names += (i ? ",\"A" : "\"A") + std::to_string(i) + "\"";
+		return R"({"name": "big", "state": {"anon_vmas": [)" + names + R"(], "vmas": )" +
+		       vmas + R"(}, "threads": [{"name": "t", "ops": )" + ops + "}]}";
+	};
+	auto vma = [](const std::string &name, const std::string &start, std::uint64_t pages) {
+		return R"({"name": ")" + name + R"(", "start": ")" + start + R"(", "pages": )" +
+		       std::to_string(pages) + R"(, "anon_vma": "A0"})";
+	};
+
+	SECTION("pages per VMA")
+	{
+		LoadError e = err(loadScenarioText(
+		    scenario("[" + vma("v", "0x200000", 1099511627776) + "]"), "t.json"));
+		CHECK(e.path == "$.state.vmas[0].pages");
+		CHECK(e.message ==
+		      "VMA \"v\" has 1099511627776 pages; at most 262144 (1 GiB) per VMA "
+		      "are supported");
+		ok(loadScenarioText(scenario("[" + vma("v", "0x200000", kMaxVmaPages) + "]"),
+				    "t.json"));
+	}
+	SECTION("pages per scenario")
+	{
+		std::string vmas = "[" + vma("a", "0x40000000", kMaxVmaPages) + "," +
+				   vma("b", "0x80000000", kMaxVmaPages) + "," +
+				   vma("c", "0xc0000000", 1) + "]";
+		LoadError e = err(loadScenarioText(
+		    scenario(vmas, 1, R"([{"op": "access", "addr": "0x40000000"}])"), "t.json"));
+		CHECK(e.path == "$.state.vmas[2].pages");
+		CHECK_THAT(e.message, Catch::Contains("at most 524288 (2 GiB) per scenario"));
+	}
+	SECTION("op lengths and mremap destinations")
+	{
+		const std::string one = "[" + vma("v", "0x200000", 1) + "]";
+		LoadError e = err(loadScenarioText(
+		    scenario(one, 1,
+			     R"([{"op": "munmap", "addr": "0x200000", "len": 1099511627776}])"),
+		    "t.json"));
+		CHECK(e.path == "$.threads[0].ops[0].len");
+		CHECK_THAT(e.message, Catch::Contains("is too long; at most 0x40000000 (1 GiB)"));
+		std::string mremaps = "[";
+		for (int i = 0; i < 3; ++i)
+			mremaps +=
+			    std::string(i ? "," : "") +
+			    R"({"op": "mremap", "old": "0x200000", "old_len": 4096, "new_len": 1073741824})";
+		e = err(loadScenarioText(scenario(one, 1, mremaps + "]"), "t.json"));
+		CHECK(e.path == "$.threads[0].ops[1].new_len");
+		CHECK_THAT(e.message, Catch::Contains("at most 524288 (2 GiB) per scenario"));
+	}
+	SECTION("objects per kind, ops per thread, JSON values")
+	{
+		const std::string one = "[" + vma("v", "0x200000", 1) + "]";
+		LoadError e = err(loadScenarioText(scenario(one, 5000), "t.json"));
+		CHECK(e.path == "$.state.anon_vmas");
+		CHECK(e.message == "at most 4096 anon_vmas are supported, got 5000");
+
+		/* 600,000 names: stopped by the parser's bound, with a short message. */
+		e = err(loadScenarioText(scenario(one, 600000), "t.json"));
+		CHECK_THAT(e.message, Catch::StartsWith("more than 100000 JSON values"));
+		CHECK(e.format().size() < 300);
+
+		std::string ops = "[";
+		for (std::size_t i = 0; i <= kMaxOpsPerThread; ++i)
+			ops +=
+			    std::string(i ? "," : "") + R"({"op": "access", "addr": "0x200000"})";
+		e = err(loadScenarioText(scenario(one, 1, ops + "]"), "t.json"));
+		CHECK(e.path == "$.threads[0].ops");
+		CHECK(e.message == "at most 256 ops per thread are supported, got 257");
+	}
+	SECTION("messages list a few allowed names, not all")
+	{
+		std::string vmas =
+		    R"([{"name": "v", "start": "0x200000", "pages": 1, "anon_vma": "nope"}])";
+		LoadError e = err(loadScenarioText(scenario(vmas, 3000), "t.json"));
+		CHECK_THAT(e.message,
+			   Catch::Contains(
+			       "anon_vmas: A0, A1, A2, A3, A4, A5, A6, A7, ... (3000 in all)"));
+		CHECK(e.message.size() < 200);
+	}
+}

@@ -479,7 +479,7 @@ FaultRet handleMmFault(Kernel &k, Fault &f)
 	if (r.table == kNone)
 		return FaultRet::Done;
 	Pte cur = k.readPte(r, "handle_pte_fault: pte_same(ptep_get(vmf->pte), entry)");
-	if (!(cur == orig)) {
+	if (!(cur == orig) && k.guard(Guard::HandlePteFaultPteSame)) {
 		k.unlock(w.ptl(r), "handle_pte_fault: pte changed, pte_unmap_unlock()");
 		return FaultRet::Done;
 	}

@@ -31,8 +31,16 @@
  * gup_fast_folio_allowed() reads folio->mapping only for FOLL_PIN |
  * FOLL_LONGTERM (the op's "longterm"; anon folios are allowed), folio_set_referenced() and arch_make_folio_accessible()
  * are left out; PMD leaves (THP) are refused like a non-table PMD. The PMD
- * half of the recheck is always on: no op of this area can change the PMD
- * while leaving the PTEs intact (khugepaged's collapse would witness it).
+ * half of the recheck is always on, not a guard: mremap's move_normal_pmd()
+ * does change the PMD under intact PTEs, but the table takes F along, so a
+ * pin that passes the PTE recheck through the moved table is a pin of the
+ * page the process sees at the new address (the ref is recorded for the
+ * address the table maps at that point), as if GUP-fast had run before the
+ * move; retract_page_tables() detaches only tables whose PTEs are none. The
+ * harm the recheck prevents (commit 70cbc3cc78a9) is against
+ * collapse_huge_page(), which frees the small folios after its refcount
+ * check, and the model does not have it (docs/decisions.md, "Guard audit";
+ * gup-fast-vs-move-normal-pmd-broadcast-mainline.json).
  *
  * Ghost: the GUP reference is recorded (recordGupRef) in the step of the
  * last check that lets it through, its linearisation point: the PTE
@@ -135,7 +143,11 @@ int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *refOut, bo
 	if (unshareCheck &&
 	    !k.readPageAnonExclusive(f, "gup_must_unshare: PageAnonExclusive()", mem))
 		return putAndFail("gup_fast_pte_range: must unshare, gup_put_folio()");
-	int ref = k.recordGupRef(f, addr, pin, write);
+	/* The pin is for the address the table maps now: a table that
+	 * move_normal_pmd() moved between the PMD recheck and the PTE recheck
+	 * took F along, and the pin follows it, as moveMemory() makes a pin
+	 * taken before the move follow it. */
+	int ref = k.recordGupRef(f, w.addressOf(r), pin, write);
 	restore();
 	if (pin &&
 	    k.readWriteProtectSeq("gup_fast: read_seqcount_retry(&mm->write_protect_seq)") != seq) {

@@ -11,6 +11,7 @@
  *       find_pmd_or_thp_or_none() -> check_pmd_state(): a PTE table, or skip
  *       userfaultfd_wp(vma): skip
  *       pml = pmd_lock(); check_pmd_state() again, else drop
+ *         [guard retract_page_tables.pmd_recheck]
  *       ptl = pte_lockptr(); spin_lock_nested(ptl, SINGLE_DEPTH_NESTING)
  *       if (!vma->anon_vma && !userfaultfd_wp(vma))   [guard: the recheck
  *         under the PTL, v2: "repeat checks under ptl because UFFD, per
@@ -19,6 +20,7 @@
  *           pmdp_get_lockless_sync() (a no-op on x86-64)
  *       spin_unlock(ptl); spin_unlock(pml)
  *       success: mm_dec_nr_ptes(); pte_free_defer(mm, table)
+ *         [guard retract_page_tables.pte_free_defer]
  *     i_mmap_unlock_read(mapping)
  *
  * Reduced from mm/khugepaged.c @2e072a58 (reference/kernel-mm.md 1g, Seed
@@ -66,17 +68,19 @@ long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff)
 		PmdIdx p = k.pmdLookup(addr, "find_pmd_or_thp_or_none: mm_find_pmd(): none");
 		if (p == kNone)
 			continue;
-		if (!k.readPmd(p, "find_pmd_or_thp_or_none: check_pmd_state(): pmdp_get_lockless()")
-			 .isTable())
+		Pmd pmd = k.readPmd(p, "find_pmd_or_thp_or_none: check_pmd_state(): pmdp_get_lockless()");
+		if (!pmd.isTable())
 			continue;
 		/* vm_flags never change in the model: no scheduling point */
 		if (vma.uffdWp)
 			continue;
 		k.lock(*w.pmdLock, "retract_page_tables: pml = pmd_lock(mm, pmd)");
-		Pmd pmd = k.readPmd(p, "retract_page_tables: check_pmd_state(pmd) under pml");
-		if (!pmd.isTable()) {
-			k.unlock(*w.pmdLock, "retract_page_tables: drop_pml: spin_unlock(pml)");
-			continue;
+		if (k.guard(Guard::RetractPageTablesPmdRecheck)) {
+			pmd = k.readPmd(p, "retract_page_tables: check_pmd_state(pmd) under pml");
+			if (!pmd.isTable()) {
+				k.unlock(*w.pmdLock, "retract_page_tables: drop_pml: spin_unlock(pml)");
+				continue;
+			}
 		}
 		TableIdx t = pmd.table;
 		Lock &ptl = *w.tables[t].ptl; /* pte_lockptr(mm, pmd) */
@@ -102,7 +106,10 @@ long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff)
 	}
 	k.unlockShared(*f.iMmapRwsem, "retract_page_tables: i_mmap_unlock_read(mapping)");
 	for (TableIdx t : freed)
-		k.pteFreeDefer(t, "retract_page_tables: pte_free_defer(): pte_free_now()");
+		if (k.guard(Guard::RetractPageTablesPteFreeDefer))
+			k.pteFreeDefer(t, "retract_page_tables: pte_free_defer(): pte_free_now()");
+		else
+			k.freeTable(t, "retract_page_tables: pte_free() (no RCU grace period)");
 	/* void in the kernel; the model reports how many tables it retracted */
 	return static_cast<long>(freed.size());
 }

@@ -26,6 +26,7 @@
  *         pte_offset_map_lock(): NULL (the table went away) -> -EAGAIN
  *           [guard pte_offset_map_lock.pmd_same inside]
  *         !pte_none_mostly() -> -EEXIST
+ *           [guard mfill_atomic_install_pte.pte_none_recheck]
  *         folio_add_new_anon_rmap(RMAP_EXCLUSIVE), folio_add_lru_vma()
  *         set_pte_at(pte_mkdirty, pte_mkwrite if VM_WRITE); pte_unmap_unlock()
  *       error: folio_put()
@@ -117,7 +118,8 @@ long mfillAtomicInstallPte(Kernel &k, VmaIdx v, std::uint64_t dst, FolioIdx foli
 	if (r.table == kNone)
 		return kEAGAIN;
 	Lock &ptl = w.ptl(r);
-	if (!k.readPte(r, "mfill_atomic_install_pte: pte_none_mostly(ptep_get(dst_pte))").none()) {
+	if (k.guard(Guard::MfillAtomicInstallPtePteNoneRecheck) &&
+	    !k.readPte(r, "mfill_atomic_install_pte: pte_none_mostly(ptep_get(dst_pte))").none()) {
 		k.unlock(ptl, "mfill_atomic_install_pte: out_unlock: pte_unmap_unlock()");
 		return kEEXIST;
 	}
