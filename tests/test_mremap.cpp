@@ -587,3 +587,66 @@ TEST_CASE("pmd_alloc() makes a PMD slot on demand where no slot was made at load
 	CHECK_FALSE(w.pmds.at(d).pudNone); /* the region's PMD page existed */
 	CHECK(pteAt(w, 0x600000).mapsFolio(0));
 }
+
+TEST_CASE("mremap of a private file range keeps its file pages (copy_vma() pgoff)",
+	  "[mremap][sequential]")
+{
+	/* copy_vma() (mm/vma.c) resets the new VMA's pgoff to addr >>
+	 * PAGE_SHIFT only when vma_is_anonymous(vma) && !vma->anon_vma; a
+	 * file VMA without an anon_vma keeps vm_pgoff + offset, so the moved
+	 * range maps the same file pages (found by mmrace sweep) */
+	scenarios::Scenario s;
+	s.name = "copy-vma-file-pgoff";
+	s.anonVmas = {{"A", "A"}};
+	s.files = {"S"};
+	scenarios::VmaSpec f{"f", 0x400000, 512, "", {}};
+	f.file = "S";
+	s.vmas = {f};
+	s.threads = {{"t", {mremapOp(0x53e000, 0x2000, 0x601000)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x601000);
+	model::VmaIdx nv = w.findVma(0x601000);
+	REQUIRE(nv != model::kNone);
+	CHECK(w.vmas[nv].file == w.findFile("S"));
+	CHECK(w.vmas[nv].anonVma == model::kNone);
+	/* file page (0x53e000 - 0x400000) / 4096 = 318 */
+	CHECK(w.vmas[nv].pageIndex(0x601000) == 318);
+	CHECK(w.vmas[nv].pageIndex(0x602000) == 319);
+}
+
+TEST_CASE("an anon range moved next to a file VMA does not merge into it (is_mergeable_vma())",
+	  "[mremap][sequential]")
+{
+	/* mremap(MREMAP_FIXED) of an anon VMA into a file VMA that shares its
+	 * anon_vma, at a pgoff contiguous with the file VMA's lower piece:
+	 * is_mergeable_vma() (mm/vma.c) refuses a different vm_file, so the
+	 * moved range stays an anon VMA of its own (found by mmrace sweep) */
+	scenarios::Scenario s;
+	s.name = "vma-merge-vm-file";
+	s.anonVmas = {{"A", "A"}, {"B", "A"}};
+	s.files = {"S"};
+	scenarios::VmaSpec f{"f", 0x400000, 512, "A", {}};
+	f.file = "S";
+	s.vmas = {{"a", 0x100000, 2, "A", {}}, f};
+	s.pages = {page(0x100000, "F")};
+	/* a's pgoff is 0x100000 >> 12 = 256 = f's lower piece's end (0x500000) */
+	s.threads = {{"t", {mremapOp(0x100000, 0x2000, 0x500000)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x500000);
+	model::VmaIdx lower = w.findVma(0x4ff000), moved = w.findVma(0x500000);
+	REQUIRE(lower != model::kNone);
+	REQUIRE(moved != model::kNone);
+	CHECK(lower != moved);
+	CHECK(w.vmas[lower].file == w.findFile("S"));
+	CHECK(w.vmas[lower].end == 0x500000);
+	CHECK(w.vmas[moved].file == model::kNone);
+	CHECK(w.vmas[moved].start == 0x500000);
+	CHECK(w.vmas[moved].end == 0x502000);
+	CHECK(pteAt(w, 0x500000).mapsFolio(w.findFolio("F")));
+}
