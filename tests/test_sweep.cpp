@@ -66,18 +66,6 @@ const std::vector<KnownBug> &knownBugs()
 	     [](const cli::Verdict &v, const Json &d) {
 		     return v.kind == "deadlock" && hasWriteback(d);
 	     }},
-	    /* issue 10, cause 3: UFFDIO_MOVE refuses only a present dst (the
-	     * kernel: any !pte_none, -EEXIST), and never prepares the dst's
-	     * anon_vma (find_vma_and_prepare_anon()) */
-	    {"uffd-move-dst (issue 10 #3)",
-	     [](const cli::Verdict &v, const Json &d) {
-		     return (v.kind == "lost-write" || v.kind == "rmap-unreachable") &&
-			    hasOp(d, "uffdio_move");
-	     }},
-	    /* issue 10, cause 5: the mremap-result oracle demands a VMA over
-	     * the range of a no-resize mremap, which the kernel does not check */
-	    {"mremap-result-no-resize (issue 10 #5)",
-	     [](const cli::Verdict &v, const Json &) { return v.kind == "mremap-result"; }},
 	};
 	return bugs;
 }
