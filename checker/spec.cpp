@@ -531,6 +531,12 @@ private:
 		/* validate_move_areas(): both VMAs anonymous, the same access
 		 * flags, the source VM_WRITE; else -EINVAL before any page */
 		const Cover *sv = coverAt(src), *dv = coverAt(dst);
+		/* move_pages(): both ranges "fully within a single existing
+		 * vma", else -EINVAL before any page */
+		if (sv && dv && (!oneVma(src, len) || !oneVma(dst, len)))
+			return r == kEINVAL
+				   ? ""
+				   : expect(r, "-22 (move_pages(): a range not inside one VMA)");
 		if (sv && dv && dv->missing &&
 		    (sv->file >= 0 || dv->file >= 0 || !sv->writable ||
 		     sv->writable != dv->writable))
@@ -558,6 +564,20 @@ private:
 		}
 		(void)kEAGAIN, (void)kEBUSY, (void)kEEXIST, (void)kENOENT;
 		return "";
+	}
+
+	/* every page of [a, a + len) in the VMA that covers a (split pieces
+	 * share an id, so a range over two adjacent pieces of one VMA counts as
+	 * one) */
+	bool oneVma(std::uint64_t a, std::uint64_t len) const
+	{
+		const Cover *first = coverAt(a);
+		for (std::uint64_t x = a; x < a + len; x += kPageSize) {
+			const Cover *c = coverAt(x);
+			if (!c || !first || c->vma != first->vma)
+				return false;
+		}
+		return true;
 	}
 
 	std::string whyNot(std::uint64_t s, std::uint64_t d)

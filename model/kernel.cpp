@@ -157,7 +157,7 @@ void Kernel::writePmd(PmdIdx p, const Pmd &v, const char *label)
 
 PteRef Kernel::pteOffsetMapLock(std::uint64_t addr, const char *label)
 {
-	PmdIdx p = world_.pmdFor(addr);
+	PmdIdx p = pmdLookup(addr, "__pte_offset_map: pmd_offset(): no PMD");
 	if (p == kNone)
 		return {kNone, 0};
 	for (;;) {
@@ -192,16 +192,28 @@ void Kernel::freeTable(TableIdx t, const char *label)
 	event(e);
 }
 
+PmdIdx Kernel::pmdLookup(std::uint64_t addr, const char *label)
+{
+	PmdIdx p = world_.pmdFor(addr);
+	if (p == kNone)
+		point(mmObject(MmField::Pud), K::Read, label);
+	return p;
+}
+
 PmdIdx Kernel::pmdAlloc(std::uint64_t addr, bool fail, const char *label)
 {
 	PmdIdx p = world_.pmdFor(addr);
-	/* Every slot an op can allocate at exists from the start (World: a
-	 * scenario's mremap destinations), so whether a slot exists never
-	 * changes; whether its PMD page exists is the PUD state. */
-	if (p == kNone)
-		throw std::logic_error(fmt::format("pmd_alloc({:#x}): no PMD slot was made for this "
-						   "address at load time",
-						   addr));
+	/* Most slots an op can allocate at exist from the start (World: the
+	 * VMAs and a scenario's likely mremap destinations). Any other
+	 * address gets its slot here: the model's stand-in for the PMD entry
+	 * that was always there in a PMD page (pmd_none()) or for the
+	 * pud_none() that __pmd_alloc() fills below. Making it writes the PUD
+	 * object, which every walker that found no slot read
+	 * (pmdLookup()), and the new slot's readers read it too. */
+	if (p == kNone) {
+		point(mmObject(MmField::Pud), K::Write, "pmd_alloc: p4d/pud_offset() (model: the PMD slot appears)");
+		p = world_.newPmdSlot(addr & ~(kPmdSize - 1));
+	}
 	if (!world_.pmds[p].pudNoneAtStart)
 		return p;	/* pud_none() is false: the PMD page exists */
 	point(mmObject(MmField::Pud), K::Read, "pmd_alloc: pud_none(*pud)");
@@ -901,7 +913,7 @@ bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, con
 
 bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
 {
-	PmdIdx p = world_.pmdFor(addr);
+	PmdIdx p = pmdLookup(addr, "hardware page-table walk: no PMD");
 	if (p == kNone)
 		return false;
 	localIrqDisable("hardware page-table walk: one instruction (no IPI until it ends)");
@@ -937,9 +949,15 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 
 void Kernel::dmaAccess(int ref, bool write, std::uint64_t &value, const char *label)
 {
+	/* A copy for the declaration, and the element indexed again after
+	 * point(): other tasks run there, and their GUP may grow gupRefs and
+	 * move its elements (a reference held across the point dangled: the
+	 * SIGSEGV of issue 10, seen once in 71 runs), while a mremap may move
+	 * the reference's address (moveMemory) */
+	const GupRef before = world_.gupRefs[ref];
+	point(folioObject(before.folio, FolioField::Content), write ? K::Write : K::Read, label,
+	      nullptr, memObject(before.addr));
 	const GupRef &g = world_.gupRefs[ref];
-	point(folioObject(g.folio, FolioField::Content), write ? K::Write : K::Read, label, nullptr,
-	      memObject(g.addr));
 	Folio &f = world_.folios[g.folio];
 	if (write)
 		f.content = value;
@@ -1108,6 +1126,26 @@ void Kernel::anonVmaTreeRemove(AnonVmaIdx a, VmaIdx v, const char *label)
 {
 	point(anonVmaObject(a, AnonVmaField::Vmas), K::Write, label);
 	std::erase(world_.anonVmas[a].vmas, v);
+}
+
+void Kernel::iMmapInsert(VmaIdx v, const char *label)
+{
+	const FileIdx file = world_.vmas[v].file;
+	point(mmObject(MmField::IMmap, static_cast<std::uint64_t>(file)), K::Write, label);
+	auto &tree = world_.files[file].iMmap;
+	const std::uint64_t pgoff = world_.vmas[v].pgoff;
+	auto it = tree.begin();
+	for (auto i = tree.begin(); i != tree.end(); ++i)
+		if (world_.vmas[*i].pgoff <= pgoff)
+			it = std::next(i);
+	tree.insert(it, v);
+}
+
+void Kernel::iMmapRemove(VmaIdx v, const char *label)
+{
+	const FileIdx file = world_.vmas[v].file;
+	point(mmObject(MmField::IMmap, static_cast<std::uint64_t>(file)), K::Write, label);
+	std::erase(world_.files[file].iMmap, v);
 }
 
 void Kernel::linkVma(VmaIdx v, const char *label)

@@ -58,6 +58,11 @@ public:
 	 * addr, created (entry none) if no page table level reached it yet.
 	 * kNone if `fail` (an allocation failure the scenario injects). */
 	PmdIdx pmdAlloc(std::uint64_t addr, bool fail, const char *label);
+	/* A lockless walker's pgd/p4d/pud/pmd_offset() for addr: the PMD slot,
+	 * or kNone when no slot exists (yet): then the walk read pud_none()
+	 * (or a pmd_none() the model has no slot for), a read of the PUD
+	 * object, which pmdAlloc() writes when it makes a slot at run time. */
+	PmdIdx pmdLookup(std::uint64_t addr, const char *label);
 	/* pte_alloc() -> __pte_alloc(): a new empty table, installed under
 	 * the PMD lock by pmd_install() (pmd_populate) if the PMD is still
 	 * none, else freed. false if `fail` (injected allocation failure). */
@@ -233,6 +238,11 @@ public:
 	 * VMAs with an equal start (INTERVAL_TREE_DEFINE sends equal keys
 	 * right), which is where the rmap walk visits it. */
 	void anonVmaTreeInsert(AnonVmaIdx a, VmaIdx v, const char *label);
+	/* vma_interval_tree_insert()/remove() of file VMA v in its file's
+	 * i_mmap (__vma_link_file(), __remove_shared_vm_struct(); the caller
+	 * holds i_mmap_rwsem for write): in vm_pgoff order, equal keys right */
+	void iMmapInsert(VmaIdx v, const char *label);
+	void iMmapRemove(VmaIdx v, const char *label);
 	/* Ghost: the user's data at [from, from + len) is now at [to, to + len)
 	 * (mremap moved the mapping); the old addresses owe nothing, and GUP
 	 * references taken at `from` now stand for `to`. */

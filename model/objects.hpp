@@ -45,6 +45,7 @@ enum class MmField : std::uint8_t {
 	Pud,		/* the PUD entries (is there a PMD page for a 1 GiB region?) */
 	VmaTree,	/* the mm's VMA tree as a lockless (RCU) walk sees it */
 	HwWalk,		/* per CPU (oracle-rcu): a user instruction's translation in flight */
+	IMmap,		/* index = a file: its mapping->i_mmap tree */
 };
 
 enum class FolioField : std::uint8_t {

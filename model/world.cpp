@@ -174,10 +174,11 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 	 * vector (faults, migration, swap-in): never reallocate it. */
 	folios.reserve(sc.pages.size() + kSpareFolios);
 	tables.reserve(tables.size() + kSpareObjects);
-	pmds.reserve(pmds.size() + kSpareObjects);
+	pmds.reserve(pmds.size() + kSparePmdSlots);
 	anonVmas.reserve(anonVmas.size() + kSpareObjects);
 	opRanges.resize(ntasks);
 	opBegin.assign(ntasks, 0);
+	remapInFlight.assign(ntasks, nullptr);
 	relocatingAnon.assign(ntasks, 0);
 
 	SwapIdx nextSlot = 0;
@@ -296,6 +297,21 @@ TableIdx World::newTable(std::uint64_t base)
 	t.ptl.reset(newLock(LockClass::Ptl, fmt::format("ptl(new pte table of {:#x})", base)));
 	tables.push_back(std::move(t));
 	return static_cast<TableIdx>(tables.size() - 1);
+}
+
+PmdIdx World::newPmdSlot(std::uint64_t base)
+{
+	if (pmds.size() == pmds.capacity())
+		throw std::length_error("World: no spare PMD slot");
+	PmdSlot slot;
+	slot.base = base;
+	slot.pudNone = true;
+	for (const PmdSlot &s : pmds)
+		if (!s.pudNone && (s.base & ~(kPudSize - 1)) == (base & ~(kPudSize - 1)))
+			slot.pudNone = false;
+	slot.pudNoneAtStart = true; /* its existence is dynamic: readers read the PUD */
+	pmds.push_back(slot);
+	return static_cast<PmdIdx>(pmds.size() - 1);
 }
 
 AnonVmaIdx World::newAnonVma(std::string name)

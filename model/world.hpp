@@ -301,7 +301,12 @@ struct RemapRecord {
 	std::uint64_t oldAddr = 0, len = 0, newAddr = 0;	/* newAddr: where it moved to */
 	std::uint64_t newLen = 0;	/* mremap-shapes: the requested new length */
 	bool needRmapLocks = false;	/* mremap-shapes: copy_vma()'s *need_rmap_locks */
-	std::vector<bool> hadEntry;	/* per page of the old range, at the start */
+	/* per page of the old range: an entry when this mremap first
+	 * write-locked a VMA over the range (snapshotTaken); all false if it
+	 * never did (the no-resize return, or an early error) */
+	std::vector<bool> hadEntry;
+	bool snapshotTaken = false;
+	bool noResize = false;	/* mremap_at()'s MREMAP_NO_RESIZE return */
 	std::uint64_t movedLen = 0;	/* move_page_tables()'s return (unsigned long) */
 	bool moved = false;		/* move_page_tables() ran */
 	long result = 0;		/* the syscall's return */
@@ -574,7 +579,9 @@ public:
 
 	/* Lookups. */
 	VmaIdx findVma(std::uint64_t addr) const;
-	PmdIdx pmdFor(std::uint64_t addr) const;	/* kNone if no VMA ever covered it */
+	/* kNone if no slot was made for it: at load (VMAs, mremap
+	 * destinations) or by Kernel::pmdAlloc() since */
+	PmdIdx pmdFor(std::uint64_t addr) const;
 	/* The PTE for addr through the PMD as it is now (ghost lookup, no
 	 * point); table kNone if the PMD holds no table. */
 	PteRef pteFor(std::uint64_t addr) const;
@@ -613,6 +620,10 @@ public:
 	/* Ghost: declared operation ranges (per task) and mremap records. */
 	std::vector<OpRanges> opRanges;
 	std::vector<RemapRecord> remaps;
+	/* Ghost: per task, the record of the mremap it is running (the
+	 * record lives in that task's mremap() frame), for vmaStartWrite()'s
+	 * snapshot of the old range */
+	std::vector<RemapRecord *> remapInFlight;
 	/* New objects for operations that create them (mremap's copy_vma,
 	 * pmd_alloc, pte_alloc). Capacity is reserved at construction so
 	 * references other tasks hold stay valid; throws if exhausted. */
@@ -621,6 +632,10 @@ public:
 	 * and flags, with its own per-VMA lock */
 	VmaIdx dupVma(VmaIdx v, std::string name);
 	TableIdx newTable(std::uint64_t base);
+	/* Kernel::pmdAlloc() at an address no slot was made for at load: a
+	 * slot with a none entry whose reads also read the PUD object; its
+	 * PMD page exists iff one of its 1 GiB region's already does */
+	PmdIdx newPmdSlot(std::uint64_t base);
 	/* anon_vma_alloc() (__anon_vma_prepare() of MREMAP_RELOCATE_ANON's new
 	 * VMA): a new root anon_vma with an empty tree, refcount 1. */
 	AnonVmaIdx newAnonVma(std::string name);
@@ -629,6 +644,7 @@ public:
 	std::vector<char> relocatingAnon;
 	static constexpr std::size_t kSpareObjects = 16;
 	static constexpr std::size_t kSpareFolios = 64;
+	static constexpr std::size_t kSparePmdSlots = 64;
 
 	/* Results of completed operations, in completion order. */
 	std::vector<OpResult> results;

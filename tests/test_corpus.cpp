@@ -45,7 +45,8 @@ constexpr bool kLargeCases = true;
 bool large(const fs::path &p)
 {
 	return p.stem() == "seed-e-two-folios" || p.stem() == "uffd-move-two-movers-reclaim" ||
-	       p.stem() == "seed-a1p-undo-held-folios-vs-migrate-reclaim-mainline";
+	       p.stem() == "seed-a1p-undo-held-folios-vs-migrate-reclaim-mainline" ||
+	       p.stem() == "dma-vs-gup-migrate-munmap-mainline";
 }
 
 std::vector<fs::path> library()

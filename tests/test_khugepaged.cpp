@@ -144,3 +144,73 @@ TEST_CASE("a fault on a file VMA is refused (do_fault() is not modelled)", "[khu
 	REQUIRE(w.results.size() == 1);
 	CHECK(w.results[0].value == -12);
 }
+
+TEST_CASE("i_mmap follows munmap, __split_vma and mremap of a file VMA", "[khugepaged][i_mmap]")
+{
+	auto num = [](const char *n, std::uint64_t v) {
+		return scenarios::OpArg{n, v, "", {}, false};
+	};
+	auto flag = [](const char *n) { return scenarios::OpArg{n, 1, "", {}, true}; };
+	SECTION("munmap unlinks the VMA: retract finds nothing and frees no anon table")
+	{
+		/* the shape of retract-stale-i-mmap-after-munmap-mainline */
+		scenarios::Scenario s = fileVma({}, "", {});
+		s.anonVmas = {{"A", "A"}};
+		s.vmas.push_back({"x", 0x1005000, 4, "A", {}});
+		scenarios::PageSpec pg;
+		pg.at = 0x1007000;
+		pg.folio = "F";
+		s.pages = {pg};
+		s.threads[0].ops = {
+		    {"munmap", {num("addr", kBase), num("len", 0x200000)}},
+		    {"mremap",
+		     {num("old", 0x1005000), num("old_len", 0x4000), num("new_len", 0x4000),
+		      flag("maymove"), flag("fixed"), num("new_addr", 0x204000)}},
+		    retract()};
+		ExploreResult r;
+		auto p = runAlone(s, r);
+		CHECK_FALSE(r.harmful.has_value());
+		const model::World &w = *p->world();
+		CHECK(w.results.at(0).value == 0);
+		CHECK(w.results.at(1).value == 0x204000);
+		CHECK(w.results.at(2).value == 0); /* nothing retracted */
+		CHECK(w.files.at(0).iMmap.empty());
+		CHECK(pteAt(w, 0x206000).mapsFolio(w.findFolio("F")));
+	}
+	SECTION("a partial munmap splits the VMA: both pieces stay in i_mmap, pgoff order")
+	{
+		scenarios::Scenario s = fileVma({{"munmap", {num("addr", kBase + 0x1000), num("len", 0x1000)}}},
+						"", {});
+		ExploreResult r;
+		auto p = runAlone(s, r);
+		CHECK_FALSE(r.harmful.has_value());
+		const model::World &w = *p->world();
+		const auto &tree = w.files.at(0).iMmap;
+		REQUIRE(tree.size() == 2);
+		CHECK((w.vmas[tree[0]].start == kBase && w.vmas[tree[0]].end == kBase + 0x1000));
+		CHECK(w.vmas[tree[0]].pgoff == 0);
+		CHECK((w.vmas[tree[1]].start == kBase + 0x2000 && w.vmas[tree[1]].end == kBase + 0x200000));
+		CHECK(w.vmas[tree[1]].pgoff == 2);
+		for (model::VmaIdx v : tree)
+			CHECK_FALSE(w.vmas[v].detached);
+	}
+	SECTION("mremap of the whole file VMA: the copy is linked, the source unlinked; pgoff kept")
+	{
+		scenarios::Scenario s = fileVma({{"mremap",
+						  {num("old", kBase), num("old_len", 0x200000),
+						   num("new_len", 0x200000), flag("maymove"), flag("fixed"),
+						   num("new_addr", 0x600000)}},
+						 retract()}, /* file S, pgoff 0 */
+						"", {});
+		ExploreResult r;
+		auto p = runAlone(s, r);
+		CHECK_FALSE(r.harmful.has_value());
+		const model::World &w = *p->world();
+		CHECK(w.results.at(0).value == 0x600000);
+		const auto &tree = w.files.at(0).iMmap;
+		REQUIRE(tree.size() == 1);
+		CHECK(w.vmas[tree[0]].start == 0x600000);
+		CHECK(w.vmas[tree[0]].pgoff == 0); /* a file VMA keeps its file offset */
+		CHECK(w.results.at(1).value == 1); /* the moved table is retracted */
+	}
+}

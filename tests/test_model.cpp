@@ -145,6 +145,55 @@ TEST_CASE("uffdio_move reports -EEXIST and -ENOENT like the kernel", "[model][se
 	CHECK(q->world()->results.at(0).value == -2); /* src none: -ENOENT */
 }
 
+TEST_CASE("uffdio_move refuses every non-none destination PTE with -EEXIST", "[model][sequential]")
+{
+	/* move_pages_pte(): "if (!pte_none(orig_dst_pte))" -- a swap entry,
+	 * with its folio in the swap cache or only on the device, refuses the
+	 * move like a present page; the source stays mapped and nothing leaks */
+	for (auto state :
+	     {scenarios::PageSpec::State::Swapped, scenarios::PageSpec::State::Swapcache}) {
+		auto s = only(testing::seedE(), "mover");
+		s.swap.slots = 2;
+		scenarios::PageSpec dst{0x200000,
+					state == scenarios::PageSpec::State::Swapcache ? "G" : "",
+					true, 0x99};
+		dst.state = state;
+		s.pages.push_back(dst);
+		ExploreResult r;
+		auto p = runAlone(s, r);
+		CHECK_FALSE(r.harmful.has_value());
+		const model::World &w = *p->world();
+		CHECK(w.results.at(0).value == -17);
+		CHECK(w.pte(w.pteFor(0x100000)).mapsFolio(w.findFolio("F")));
+		const model::Pte &d = w.pte(w.pteFor(0x200000));
+		REQUIRE(d.isSwap());
+		CHECK(w.swap.slots[d.swap].count == 1);
+	}
+}
+
+TEST_CASE("uffdio_move prepares the destination's anon_vma", "[model][sequential]")
+{
+	/* find_vma_and_prepare_anon(): a destination without an anon_vma gets
+	 * one before the folio is re-homed into it */
+	auto s = only(testing::seedE(), "mover");
+	s.vmas[1].anonVma.clear();
+	s.anonVmas.pop_back();
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	CHECK(r.benign.empty());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 4096);
+	model::VmaIdx dv = w.findVma(0x200000);
+	REQUIRE(dv != model::kNone);
+	model::AnonVmaIdx a = w.vmas[dv].anonVma;
+	REQUIRE(a != model::kNone);
+	model::FolioIdx f = w.findFolio("F");
+	CHECK(w.folios[f].mapping == a);
+	CHECK(w.pte(w.pteFor(0x200000)).mapsFolio(f));
+	CHECK_FALSE(w.pageTableLock->heldBy(0));
+}
+
 TEST_CASE("folio_referenced alone clears the young bit once", "[model][sequential]")
 {
 	auto s = only(testing::seedE(), "reclaim");
@@ -170,7 +219,7 @@ TEST_CASE("seed E: exact exploration counts under sleep sets", "[model][counts]"
 	struct Expect {
 		const char *preset;
 		std::uint64_t executions, complete;
-	} cases[] = {{"mainline", 58, 7}, {"seed-e", 51, 7}, {"pre-seed-e", 93, 15}};
+	} cases[] = {{"mainline", 59, 7}, {"seed-e", 52, 7}, {"pre-seed-e", 94, 15}};
 	for (const auto &c : cases) {
 		auto r = check(testing::seedE(), c.preset);
 		INFO(c.preset);
@@ -280,4 +329,62 @@ TEST_CASE("world: swapped-out and swap-cache pages start as the kernel leaves th
 	REQUIRE(p != model::kNone);
 	CHECK(w.pmds[p].entry.isTable());
 	CHECK(w.tables[w.pmds[p].entry.table].installedAt == p);
+}
+
+namespace {
+
+/* Runs task 0 for its first n picks, then task 1 whenever it can: every
+ * point at which task 0 can be preempted, one n at a time. */
+class PreemptAt : public Strategy {
+public:
+	explicit PreemptAt(int n) : n_(n) {}
+	bool beginExecution() override { return !std::exchange(started_, true); }
+	TaskId pickTask(const SchedulingView &v) override
+	{
+		const TaskId want = picks_++ < n_ ? 0 : 1;
+		for (TaskId t : v.enabled)
+			if (t == want)
+				return t;
+		return v.enabled.front();
+	}
+	std::uint32_t pickValue(std::uint32_t) override { return 0; }
+	std::string name() const override { return "preempt-at"; }
+
+private:
+	int n_, picks_ = 0;
+	bool started_ = false;
+};
+
+} // namespace
+
+TEST_CASE("DMA through a GUP reference survives another task's GUP growing the reference list",
+	  "[model][gup]")
+{
+	/* Kernel::dmaAccess() held a reference into World::gupRefs across its
+	 * scheduling point; the other task's gup_fast() grew the vector
+	 * meanwhile and the DMA wrote through freed memory (issue 10's
+	 * SIGSEGV once in 71 runs). Every preemption point of the pinner. */
+	scenarios::Scenario s;
+	s.name = "dma-vs-gup-growth";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"y", 0xa00000, 2, "A", {}}};
+	s.pages = {{0xa00000, "G", true, 0}, {0xa01000, "H", true, 0}};
+	scenarios::OpSpec pin{"gup_fast", {{"addr", 0xa01000, "", {}, false},
+					   {"write", 0, "", {}, true}}};
+	scenarios::OpSpec dma{"dma_write", {{"value", 1442, "", {}, false}}};
+	scenarios::OpSpec get{"gup_fast", {{"addr", 0xa00000, "", {}, false}}};
+	s.threads = {{"t0", {pin, dma}}, {"t1", {get}}};
+	model::GuardSet guards;
+	REQUIRE(model::GuardSet::build("mainline", {}, guards).empty());
+	for (int n = 0; n < 40; ++n) {
+		INFO("t0 preempted after " << n << " picks");
+		checker::MmProgram program(s, guards);
+		PreemptAt strat(n);
+		ExploreResult r = explore(program, strat, {});
+		REQUIRE(r.stats.complete == 1);
+		CHECK_FALSE(r.harmful.has_value());
+		const model::World &w = *program.world();
+		CHECK(w.folios.at(w.findFolio("H")).content == 1442);
+		CHECK(w.gupRefs.size() == 2);
+	}
 }

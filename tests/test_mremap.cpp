@@ -504,3 +504,149 @@ TEST_CASE("mremap: pmd_alloc() cannot fail where a PMD page already covers the d
 	REQUIRE(d != model::kNone);
 	CHECK_FALSE(w.pmds.at(d).pudNoneAtStart);
 }
+
+TEST_CASE("mremap without resize returns addr even past the VMA's end; mremap-result demands "
+	  "no VMA there",
+	  "[mremap][sequential][mremap-result]")
+{
+	/* mremap_at(): old_len == new_len returns addr before any check of the
+	 * range; here [0x100000, 0x102000) runs one page past the VMA */
+	scenarios::Scenario s;
+	s.name = "mremap-noresize-past-end";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"x", 0x100000, 1, "A", {}}};
+	s.pages = {page(0x100000, "F")};
+	s.threads = {{"t", {mremapResize(0x100000, 0x2000, 0x2000, false)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x100000);
+	CHECK(pteAt(w, 0x100000).mapsFolio(0));
+	CHECK(w.findVma(0x101000) == model::kNone);
+	REQUIRE(w.remaps.size() == 1);
+	CHECK(w.remaps[0].noResize);
+	CHECK_FALSE(w.remaps[0].snapshotTaken);
+}
+
+TEST_CASE("mremap-result judges the entries when mremap write-locks the VMA, after a racing "
+	  "MADV_DONTNEED",
+	  "[mremap][mremap-result]")
+{
+	/* The page at 0x402000 grows in place (vma_merge_extend()); a
+	 * MADV_DONTNEED of the VMA may zap it between mremap's mmap_write_lock()
+	 * and vma_expand()'s vma_start_write(), which then waits for the
+	 * madvise's per-VMA read lock. The page legally never arrives. */
+	scenarios::Scenario s;
+	s.name = "mremap-vs-madvise";
+	s.anonVmas = {{"B", "B"}};
+	s.vmas = {{"y", 0x400000, 3, "B", {}}};
+	s.pages = {page(0x402000, "K")};
+	s.threads = {{"t0", {mremapResize(0x402000, 0x1000, 0x8000, false)}},
+		     {"t1", {op("madvise_dontneed", {num("addr", 0x400000), num("len", 0x3000)})}}};
+	model::GuardSet guards;
+	REQUIRE(model::GuardSet::build("mainline", {}, guards).empty());
+	checker::MmProgram program(s, guards);
+	auto strat = makeDporStrategy();
+	ExploreResult r = explore(program, *strat, {});
+	CHECK(r.stats.stoppedBy == "exhausted");
+	CHECK(r.stats.complete >= 2);
+	CHECK_FALSE(r.harmful.has_value());
+}
+
+TEST_CASE("pmd_alloc() makes a PMD slot on demand where no slot was made at load",
+	  "[mremap][sequential][pmd_alloc]")
+{
+	/* The load-time slots cover the VMAs and, for moves without FIXED, a
+	 * window above the highest address the scenario names (here the
+	 * failing FIXED destination at 1 GiB). The FIXED mremap fails
+	 * (-EFAULT: nothing at 0x1000000), so get_unmapped_area() places the
+	 * last move at 0x600000, below that window: pmd_alloc() must make the
+	 * slot there (it used to end the run with an internal error). */
+	scenarios::Scenario s;
+	s.name = "pmd-alloc-on-demand";
+	s.anonVmas = {{"A", "A"}};
+	s.vmas = {{"y", 0x207000, 2, "A", {}}};
+	s.pages = {page(0x207000, "F")};
+	s.threads = {{"t",
+		      {mremapResize(0x1000000, 0x2000, 0x2000, true, 0x40000000),
+		       mremapResize(0x208000, 0x1000, 0x3000, false),
+		       mremapResize(0x207000, 0x2000, 0x3000, true)}}};
+	model::World before(s, model::GuardSet{}, {"t"});
+	CHECK(before.pmdFor(0x600000) == model::kNone);
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == -14);
+	CHECK(w.results.at(1).value == 0x208000);
+	CHECK(w.results.at(2).value == 0x600000);
+	model::PmdIdx d = w.pmdFor(0x600000);
+	REQUIRE(d != model::kNone);
+	CHECK(w.pmds.at(d).entry.isTable());
+	CHECK_FALSE(w.pmds.at(d).pudNone); /* the region's PMD page existed */
+	CHECK(pteAt(w, 0x600000).mapsFolio(0));
+}
+
+TEST_CASE("mremap of a private file range keeps its file pages (copy_vma() pgoff)",
+	  "[mremap][sequential]")
+{
+	/* copy_vma() (mm/vma.c) resets the new VMA's pgoff to addr >>
+	 * PAGE_SHIFT only when vma_is_anonymous(vma) && !vma->anon_vma; a
+	 * file VMA without an anon_vma keeps vm_pgoff + offset, so the moved
+	 * range maps the same file pages (found by mmrace sweep) */
+	scenarios::Scenario s;
+	s.name = "copy-vma-file-pgoff";
+	s.anonVmas = {{"A", "A"}};
+	s.files = {"S"};
+	scenarios::VmaSpec f{"f", 0x400000, 512, "", {}};
+	f.file = "S";
+	s.vmas = {f};
+	s.threads = {{"t", {mremapOp(0x53e000, 0x2000, 0x601000)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x601000);
+	model::VmaIdx nv = w.findVma(0x601000);
+	REQUIRE(nv != model::kNone);
+	CHECK(w.vmas[nv].file == w.findFile("S"));
+	CHECK(w.vmas[nv].anonVma == model::kNone);
+	/* file page (0x53e000 - 0x400000) / 4096 = 318 */
+	CHECK(w.vmas[nv].pageIndex(0x601000) == 318);
+	CHECK(w.vmas[nv].pageIndex(0x602000) == 319);
+}
+
+TEST_CASE("an anon range moved next to a file VMA does not merge into it (is_mergeable_vma())",
+	  "[mremap][sequential]")
+{
+	/* mremap(MREMAP_FIXED) of an anon VMA into a file VMA that shares its
+	 * anon_vma, at a pgoff contiguous with the file VMA's lower piece:
+	 * is_mergeable_vma() (mm/vma.c) refuses a different vm_file, so the
+	 * moved range stays an anon VMA of its own (found by mmrace sweep) */
+	scenarios::Scenario s;
+	s.name = "vma-merge-vm-file";
+	s.anonVmas = {{"A", "A"}, {"B", "A"}};
+	s.files = {"S"};
+	scenarios::VmaSpec f{"f", 0x400000, 512, "A", {}};
+	f.file = "S";
+	s.vmas = {{"a", 0x100000, 2, "A", {}}, f};
+	s.pages = {page(0x100000, "F")};
+	/* a's pgoff is 0x100000 >> 12 = 256 = f's lower piece's end (0x500000) */
+	s.threads = {{"t", {mremapOp(0x100000, 0x2000, 0x500000)}}};
+	ExploreResult r;
+	auto p = runAlone(s, r);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *p->world();
+	CHECK(w.results.at(0).value == 0x500000);
+	model::VmaIdx lower = w.findVma(0x4ff000), moved = w.findVma(0x500000);
+	REQUIRE(lower != model::kNone);
+	REQUIRE(moved != model::kNone);
+	CHECK(lower != moved);
+	CHECK(w.vmas[lower].file == w.findFile("S"));
+	CHECK(w.vmas[lower].end == 0x500000);
+	CHECK(w.vmas[moved].file == model::kNone);
+	CHECK(w.vmas[moved].start == 0x500000);
+	CHECK(w.vmas[moved].end == 0x502000);
+	CHECK(pteAt(w, 0x500000).mapsFolio(w.findFolio("F")));
+}

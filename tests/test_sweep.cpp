@@ -66,55 +66,6 @@ const std::vector<KnownBug> &knownBugs()
 	     [](const cli::Verdict &v, const Json &d) {
 		     return v.kind == "deadlock" && hasWriteback(d);
 	     }},
-	    /* issue 10, cause 3: UFFDIO_MOVE refuses only a present dst (the
-	     * kernel: any !pte_none, -EEXIST), and never prepares the dst's
-	     * anon_vma (find_vma_and_prepare_anon()) */
-	    {"uffd-move-dst (issue 10 #3)",
-	     [](const cli::Verdict &v, const Json &d) {
-		     return (v.kind == "lost-write" || v.kind == "rmap-unreachable") &&
-			    hasOp(d, "uffdio_move");
-	     }},
-	    /* found by the sweep: the model has no validate_move_areas()
-	     * (mm/userfaultfd.c): the kernel returns -EINVAL before any page
-	     * when a VMA is not anonymous (a file VMA), the source is not
-	     * VM_WRITE or the access flags differ; the model moves into file
-	     * VMAs or returns -ENOENT */
-	    {"uffd-move-validate-move-areas (sweep)",
-	     [](const cli::Verdict &v, const Json &d) {
-		     return (v.kind == "spec-mismatch" &&
-			     v.detail.find("validate_move_areas") != std::string::npos) ||
-			    (v.kind == "kernel-warning" && hasOp(d, "uffdio_move"));
-	     }},
-	    /* issue 10, cause 5: the mremap-result oracle demands a VMA over
-	     * the range of a no-resize mremap, which the kernel does not check */
-	    {"mremap-result-no-resize (issue 10 #5)",
-	     [](const cli::Verdict &v, const Json &) { return v.kind == "mremap-result"; }},
-	    /* found by the sweep: is_mergeable_vma() refuses a different
-	     * vm_file; the model's vmaMergeNewRange() does not compare it, so
-	     * an anon range moved next to a file VMA can merge into it */
-	    {"vma-merge-ignores-vm-file (sweep)",
-	     [](const cli::Verdict &v, const Json &) {
-		     return v.kind == "spec-mismatch" &&
-			    v.detail.find("in a file VMA") != std::string::npos &&
-			    v.detail.find("in an anon VMA in the spec") != std::string::npos;
-	     }},
-	    /* found by the sweep: move_pages() returns "moved ? moved : err";
-	     * the model returns the error of a later page even when earlier
-	     * pages moved (model/ops/uffdio_move.cpp) */
-	    {"uffd-move-partial-count (sweep)",
-	     [](const cli::Verdict &v, const Json &) {
-		     return v.kind == "spec-mismatch" &&
-			    v.detail.find("is movable (present, exclusive") != std::string::npos;
-	     }},
-	    /* found by the sweep: copy_vma() resets pgoff to addr >> PAGE_SHIFT
-	     * only for vma_is_anonymous() VMAs without an anon_vma; the model
-	     * does it for a file VMA without an anon_vma too, so an mremapped
-	     * private file mapping shows other file pages */
-	    {"copy-vma-file-pgoff (sweep)",
-	     [](const cli::Verdict &v, const Json &) {
-		     return v.kind == "spec-mismatch" &&
-			    v.detail.find("maps file page") != std::string::npos;
-	     }},
 	};
 	return bugs;
 }

@@ -459,7 +459,7 @@ FaultRet doSwapPage(Kernel &k, Fault &f, const Pte &orig)
 FaultRet handleMmFault(Kernel &k, Fault &f)
 {
 	World &w = k.world();
-	PmdIdx p = w.pmdFor(f.addr);
+	PmdIdx p = k.pmdLookup(f.addr, "__handle_mm_fault: no PMD");
 	if (p == kNone)
 		return FaultRet::Oom;
 	k.rcuReadLock("__pte_offset_map: rcu_read_lock()");

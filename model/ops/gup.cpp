@@ -102,7 +102,7 @@ int gupFast(Kernel &k, std::uint64_t addr, bool write, bool pin, int *refOut, bo
 		return 0;	/* gup_fast_fallback(): slow GUP would follow */
 	};
 
-	PmdIdx p = w.pmdFor(addr);
+	PmdIdx p = k.pmdLookup(addr, "gup_fast_pud_range: pud_none()");
 	if (p == kNone)
 		return fail();
 	Pmd pmd = k.readPmd(p, "gup_fast_pmd_range: pmdp_get_lockless()");

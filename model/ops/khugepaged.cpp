@@ -36,7 +36,9 @@
  * pte_free_defer() is an RCU callback: the model runs it in this task after
  * i_mmap_unlock_read() (Kernel::pteFreeDefer: a grace period, then the
  * free). The callback may in reality run earlier, before the unlock; only
- * i_mmap writers could tell, and no modelled operation is one.
+ * i_mmap writers (munmap, mremap, VMA splits and merges of a file VMA)
+ * could tell, and every schedule where the free precedes a writer's
+ * i_mmap_lock_write() is still explored (the writer runs after the free).
  */
 #include "ops.hpp"
 
@@ -49,8 +51,10 @@ long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff)
 	File &f = w.files[file];
 	std::vector<TableIdx> freed;
 	k.lockShared(*f.iMmapRwsem, "retract_page_tables: i_mmap_lock_read(mapping)");
-	/* vma_interval_tree_foreach(): i_mmap is stable under i_mmap_rwsem and
-	 * no modelled operation changes it (no scheduling point) */
+	/* vma_interval_tree_foreach(): i_mmap, and the range and pgoff of
+	 * each VMA in it, change only under i_mmap_rwsem for write (munmap's
+	 * unlink, __split_vma(), vma_expand(), copy_vma()'s vma_link_file()),
+	 * so the read lock orders this walk against them (no point) */
 	for (VmaIdx v : f.iMmap) {
 		const Vma &vma = w.vmas[v];
 		std::uint64_t addr;
@@ -61,7 +65,7 @@ long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff)
 		if (addr % kPmdSize || vma.end < addr + kPmdSize)
 			continue;
 		/* find_pmd_or_thp_or_none(): mm_find_pmd(), check_pmd_state() */
-		PmdIdx p = w.pmdFor(addr);
+		PmdIdx p = k.pmdLookup(addr, "find_pmd_or_thp_or_none: mm_find_pmd(): none");
 		if (p == kNone)
 			continue;
 		Pmd pmd = k.readPmd(p, "find_pmd_or_thp_or_none: check_pmd_state(): pmdp_get_lockless()");

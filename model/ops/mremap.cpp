@@ -158,6 +158,9 @@ struct PagetableMoveControl {
 void takeRmapLocks(Kernel &k, VmaIdx v)
 {
 	World &w = k.world();
+	if (w.vmas[v].file != kNone)
+		k.lock(*w.files[w.vmas[v].file].iMmapRwsem,
+		       "take_rmap_locks: i_mmap_lock_write(vma->vm_file->f_mapping)");
 	if (w.vmas[v].anonVma != kNone)
 		k.lock(w.rootRwsem(w.vmas[v].anonVma), "take_rmap_locks: anon_vma_lock_write()");
 }
@@ -168,6 +171,9 @@ void dropRmapLocks(Kernel &k, VmaIdx v)
 	if (w.vmas[v].anonVma != kNone)
 		k.unlock(w.rootRwsem(w.vmas[v].anonVma),
 			 "drop_rmap_locks: anon_vma_unlock_write()");
+	if (w.vmas[v].file != kNone)
+		k.unlock(*w.files[w.vmas[v].file].iMmapRwsem,
+			 "drop_rmap_locks: i_mmap_unlock_write()");
 }
 
 /* move_ptes(): 0, or -EAGAIN if a table vanished (retry the PMD) */
@@ -384,7 +390,7 @@ VmaIdx copyVma(Kernel &k, VmaIdx &vmap, std::uint64_t addr, std::uint64_t len, s
 	/* "If anonymous vma has not yet been faulted, update new pgoff to
 	 * match new location, to increase its chance of merging." */
 	bool faultedInAnonVma = true;
-	if (w.vmas[v].anonVma == kNone) {
+	if (w.vmas[v].file == kNone && w.vmas[v].anonVma == kNone) { /* vma_is_anonymous() */
 		pgoff = addr / kPageSize;
 		faultedInAnonVma = false;
 	}
@@ -435,6 +441,13 @@ VmaIdx copyVma(Kernel &k, VmaIdx &vmap, std::uint64_t addr, std::uint64_t len, s
 	 * holds the lock, nested under the old VMA's */
 	vmaStartWrite(k, n, "vma_link: vma_start_write(new_vma)");
 	k.linkVma(n, "vma_link: vma_iter_store_new()");
+	/* vma_link_file() */
+	if (const FileIdx f = w.vmas[n].file; f != kNone) {
+		Lock &iMmap = *w.files[f].iMmapRwsem;
+		k.lock(iMmap, "vma_link_file: i_mmap_lock_write(mapping)");
+		k.iMmapInsert(n, "vma_link_file: __vma_link_file()");
+		k.unlock(iMmap, "vma_link_file: i_mmap_unlock_write(mapping)");
+	}
 	if (relocateAnon) {
 		/* __anon_vma_prepare(): anon_vma_alloc() (nobody else can see it
 		 * yet), then anon_vma_lock_write(); vma->anon_vma = anon_vma;
@@ -873,10 +886,11 @@ void recordStart(World &w, TaskId self, const VmaRemap &vrm, RemapRecord &rec)
 	rec.len = vrm.oldLen;
 	rec.newLen = vrm.newLen;
 	rec.newAddr = vrm.newAddr;
-	for (std::uint64_t a = vrm.addr; a < vrm.addr + vrm.oldLen; a += kPageSize) {
-		PteRef r = w.pteFor(a);
-		rec.hadEntry.push_back(r.table != kNone && !w.pte(r).none());
-	}
+	/* the entries are recorded when the mremap first write-locks a VMA
+	 * over the old range (vmaStartWrite()): until then a concurrent
+	 * MADV_DONTNEED (per-VMA read lock) may legally empty the range */
+	rec.hadEntry.assign(vrm.oldLen / kPageSize, false);
+	w.remapInFlight[self] = &rec;
 }
 
 /* resize_is_valid() */
@@ -969,9 +983,11 @@ long mremapAt(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
 {
 	World &w = k.world();
 	rec.newAddr = vrm.addr;
-	/* MREMAP_NO_RESIZE */
-	if (vrm.newLen == vrm.oldLen)
+	/* MREMAP_NO_RESIZE: addr, without looking at the range at all */
+	if (vrm.newLen == vrm.oldLen) {
+		rec.noResize = true;
 		return static_cast<long>(vrm.addr);
+	}
 	/* MREMAP_SHRINK: "Can always be done in-place." */
 	if (vrm.newLen < vrm.oldLen) {
 		shrinkVma(k, vrm);
@@ -1042,6 +1058,7 @@ long mremap(Kernel &k, const MremapArgs &args)
 	else
 		result = mremapAt(k, vrm, rec);
 	rec.result = result;
+	w.remapInFlight[self] = nullptr;
 	ranges.op = nullptr;
 	ranges.ranges.clear();
 	w.remaps.push_back(std::move(rec));

@@ -20,6 +20,7 @@
  *           migration: clear_not_present_full_ptes()
  *           pte_unmap_unlock()
  *         free_pgtables(): unlink_anon_vmas() (root rwsem for write);
+ *           unlink_file_vma_batch_add() (i_mmap_rwsem for write);
  *           free_pgd_range() .. free_pte_range(): pmd_clear();
  *           pte_free_tlb() -> tlb_remove_table() -> the table batch
  *         tlb_finish_mmu() -> tlb_flush_mmu()                    mm/mmu_gather.c
@@ -159,6 +160,14 @@ void doVmiMunmapVma(Kernel &k, VmaIdx v)
 		k.lock(root, "unlink_anon_vmas: anon_vma_lock_write()");
 		anonVmaTreeUnlink(k, v, "unlink_anon_vmas: anon_vma_interval_tree_remove()");
 		k.unlock(root, "unlink_anon_vmas: anon_vma_unlock_write()");
+	}
+	/* unlink_file_vma_batch_add/final(): "Hide vma from rmap and
+	 * truncate_pagecache before freeing pgtables" */
+	if (vma.file != kNone) {
+		Lock &iMmap = *w.files[vma.file].iMmapRwsem;
+		k.lock(iMmap, "unlink_file_vma_batch_process: i_mmap_lock_write(mapping)");
+		k.iMmapRemove(v, "__remove_shared_vm_struct: vma_interval_tree_remove()");
+		k.unlock(iMmap, "unlink_file_vma_batch_process: i_mmap_unlock_write(mapping)");
 	}
 	for (std::uint64_t b = addr & ~(kPmdSize - 1); b < end; b += kPmdSize) {
 		PmdIdx p = w.pmdFor(b);

@@ -68,6 +68,9 @@ long mremap(Kernel &k, const MremapArgs &args);
 /* khugepaged */
 /* retract_page_tables(mapping, pgoff) (khugepaged.cpp): tables retracted */
 long retractPageTables(Kernel &k, FileIdx file, std::uint64_t pgoff);
+/* anon_vma_prepare() of a private VMA, mmap_lock held for read
+ * (uffdio_copy.cpp; UFFDIO_COPY and UFFDIO_MOVE's find_vma_and_prepare_anon()) */
+void anonVmaPrepare(Kernel &k, VmaIdx v);
 /* UFFDIO_COPY of one page (uffdio_copy.cpp): 4096 or -errno */
 long uffdioCopy(Kernel &k, std::uint64_t dst, std::uint64_t value);
 /* end khugepaged */

@@ -124,7 +124,7 @@ PteRef pageVmaMappedWalk(Kernel &k, FolioIdx f, std::uint64_t addr, bool migrati
 			k.visitWalk(walk, r);
 		return r;
 	}
-	PmdIdx p = w.pmdFor(addr);
+	PmdIdx p = k.pmdLookup(addr, "page_vma_mapped_walk: mm_find_pmd(): none");
 	if (p == kNone)
 		return {kNone, 0};
 	Pmd pmd = k.readPmd(p, "page_vma_mapped_walk: pmdp_get_lockless()");

@@ -52,6 +52,8 @@ namespace
 
 constexpr long kEAGAIN = -11, kEEXIST = -17, kENOENT = -2;
 
+} // namespace
+
 /* anon_vma_prepare() -> __anon_vma_prepare() (mmap_lock held for read) */
 void anonVmaPrepare(Kernel &k, VmaIdx v)
 {
@@ -72,6 +74,8 @@ void anonVmaPrepare(Kernel &k, VmaIdx v)
 	k.unlock(root, "__anon_vma_prepare: anon_vma_unlock_write(anon_vma)");
 	/* a lost race leaves the allocated anon_vma unused (put_anon_vma) */
 }
+
+namespace {
 
 /* uffd_mfill_lock(): the VMA read-locked, or kNone (-ENOENT) */
 VmaIdx uffdMfillLock(Kernel &k, std::uint64_t dst)

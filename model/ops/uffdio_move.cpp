@@ -4,8 +4,10 @@
  *
  *   move_pages()                                   mm/userfaultfd.c
  *     uffd_move_lock()          modelled by its fallback: mmap_read_lock()
+ *       find_vmas_mm_locked() -> find_vma_and_prepare_anon(dst)
+ *         -> anon_vma_prepare()    anon_vma lock, mm->page_table_lock
  *     per page: move_pages_pte(), retried on -EAGAIN
- *       read dst PTE (must be none) and src PTE under their PTLs
+ *       read dst PTE (!pte_none: -EEXIST) and src PTE under their PTLs
  *       under the src PTL: pte_same, PageAnonExclusive, folio_trylock,
  *         folio_get; on contention drop the PTL and folio_lock(), retry
  *       [pre-Seed-E] folio_get_anon_vma + anon_vma_trylock_write, else
@@ -32,7 +34,7 @@ namespace mmrace::model {
 
 namespace {
 
-constexpr int kEAGAIN = -11, kEBUSY = -16, kEEXIST = -17, kENOENT = -2;
+constexpr int kEAGAIN = -11, kEBUSY = -16, kEEXIST = -17, kENOENT = -2, kEINVAL = -22;
 
 struct MoveState {
 	FolioIdx folio = kNone;	/* src_folio, locked and referenced */
@@ -123,6 +125,9 @@ void release(Kernel &k, MoveState &st)
 int movePagesPte(Kernel &k, std::uint64_t dstAddr, std::uint64_t srcAddr)
 {
 	World &w = k.world();
+	/* mm_find_pmd() / mm_alloc_pmd(): a missing slot is a pud_none() read */
+	k.pmdLookup(dstAddr, "move_pages: mm_alloc_pmd(dst): none");
+	k.pmdLookup(srcAddr, "move_pages: mm_find_pmd(src): none");
 	PteRef dstRef = w.pteFor(dstAddr), srcRef = w.pteFor(srcAddr);
 	VmaIdx dstVma = w.findVma(dstAddr);
 	/* No page table (a hole freed by munmap): nothing to move. Allocating
@@ -136,7 +141,10 @@ int movePagesPte(Kernel &k, std::uint64_t dstAddr, std::uint64_t srcAddr)
 		k.lock(dstPtl, "move_pages_pte: spin_lock(dst_ptl)");
 		Pte origDst = k.readPte(dstRef, "move_pages_pte: orig_dst_pte = ptep_get(dst_pte)");
 		k.unlock(dstPtl, "move_pages_pte: spin_unlock(dst_ptl)");
-		if (origDst.present()) {
+		/* "if (!pte_none(orig_dst_pte))": a present page, a swap entry
+		 * (with or without a swap-cache folio) or a migration entry at
+		 * the destination all refuse the move */
+		if (!origDst.none()) {
 			err = kEEXIST;
 			break;
 		}
@@ -219,12 +227,65 @@ int movePagesPte(Kernel &k, std::uint64_t dstAddr, std::uint64_t srcAddr)
 	return err;
 }
 
+/*
+ * move_pages()'s checks before the first page, under the mmap lock: both
+ * ranges inside their VMAs, then validate_move_areas(). VM_SHARED, VM_LOCKED,
+ * vm_page_prot and vma_move_compatible()'s VM_PFNMAP/VM_IO/VM_HUGETLB/...
+ * have no counterpart in the model (every VMA is MAP_PRIVATE, unlocked,
+ * normal); VM_WRITE is its only access flag, and a VMA is registered with
+ * the (one) userfaultfd context iff it has a uffd mode.
+ */
+int validateMoveAreas(const Vma &s, const Vma &d, std::uint64_t src, std::uint64_t dst,
+		      std::uint64_t len)
+{
+	/* "fully within a single existing vma" */
+	if (src + len > s.end || dst + len > d.end)
+		return kEINVAL;
+	/* (src_vma->vm_flags & VM_ACCESS_FLAGS) != (dst_vma->vm_flags & ...) */
+	if (s.writable != d.writable)
+		return kEINVAL;
+	/* "only move between writable VMAs" */
+	if (!s.writable)
+		return kEINVAL;
+	/* dst_vma->vm_userfaultfd_ctx.ctx == ctx */
+	if (!d.uffdMissing && !d.uffdWp)
+		return kEINVAL;
+	/* "Only allow moving across anonymous vmas": vma_is_anonymous() */
+	if (s.file != kNone || d.file != kNone)
+		return kEINVAL;
+	return 0;
+}
+
 } // namespace
 
 int uffdioMove(Kernel &k, std::uint64_t dst, std::uint64_t src, std::uint64_t len)
 {
 	World &w = k.world();
+	/* move_pages(): "Sanitize the command parameters" (userfaultfd_move()'s
+	 * validate_range() refuses the same before): page-aligned, not
+	 * zero-sized, no wrap */
+	if (src % kPageSize || dst % kPageSize || len % kPageSize || len == 0 || src + len <= src ||
+	    dst + len <= dst)
+		return kEINVAL;
 	k.lockShared(*w.mmapLock, "uffd_move_lock: mmap_read_lock()");
+	auto unlock = [&](int err) {
+		k.unlockShared(*w.mmapLock, "uffd_move_unlock: mmap_read_unlock()");
+		return err;
+	};
+	/* find_vmas_mm_locked() -> find_vma_and_prepare_anon(mm, dst_start):
+	 * the destination gets an anon_vma before any folio is moved into it,
+	 * or folio_move_anon_rmap() would leave the folio with no mapping */
+	const VmaIdx dv = w.findVma(dst);
+	if (dv == kNone)
+		return unlock(kENOENT);
+	anonVmaPrepare(k, dv);
+	/* vma_lookup(mm, src_start) */
+	const VmaIdx sv = w.findVma(src);
+	if (sv == kNone)
+		return unlock(kENOENT);
+	/* The mmap lock keeps both VMAs as they are from here on. */
+	if (int err = validateMoveAreas(w.vmas[sv], w.vmas[dv], src, dst, len))
+		return unlock(err);
 	std::uint64_t moved = 0;
 	int err = 0;
 	while (moved < len) {
@@ -235,8 +296,9 @@ int uffdioMove(Kernel &k, std::uint64_t dst, std::uint64_t src, std::uint64_t le
 			break;
 		moved += kPageSize;
 	}
-	k.unlockShared(*w.mmapLock, "uffd_move_unlock: mmap_read_unlock()");
-	return err ? err : static_cast<int>(moved);
+	/* "return moved ? moved : err": a short move reports the bytes moved,
+	 * and userspace repeats the rest to learn the error */
+	return unlock(moved ? static_cast<int>(moved) : err);
 }
 
 } // namespace mmrace::model

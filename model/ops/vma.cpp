@@ -8,11 +8,14 @@
  *       new->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT
  *     anon_vma_clone(new, vma): the new VMA joins vma's anon_vma trees
  *     vma_start_write(vma); vma_start_write(new)
- *     vma_prepare(): anon_vma_lock_write(); anon_vma_interval_tree_pre_update_vma(vma)
+ *     vma_prepare(): file: i_mmap_lock_write(); __vma_link_file(new);
+ *       anon_vma_lock_write(); anon_vma_interval_tree_pre_update_vma(vma)
  *                                   [guard vma_prepare.anon_vma_lock]
+ *       file: vma_interval_tree_remove(vma)
  *     vma->vm_start = addr; vma->vm_pgoff += ... (new_below) or vma->vm_end = addr
- *     vma_complete(): vma_iter_store_new(new); anon_vma_interval_tree_post_update_vma(vma);
- *       anon_vma_unlock_write()
+ *     vma_complete(): file: vma_interval_tree_insert(vma); vma_iter_store_new(new);
+ *       anon_vma_interval_tree_post_update_vma(vma); anon_vma_unlock_write();
+ *       file: i_mmap_unlock_write()
  *   do_vmi_munmap() -> do_vmi_align_munmap() -> vms_gather_munmap_vmas():
  *     __split_vma(vma, start, 1) if start > vma->vm_start; __split_vma(next,
  *     end, 0) if next->vm_end > end; vma_start_write() of each VMA in the
@@ -21,11 +24,13 @@
  *     (is_mergeable_vma(), is_mergeable_anon_vma(), contiguous vm_pgoff)
  *     -> vma_expand(): vma_start_write(middle) [and of next if it goes];
  *     vma_prepare(); vma_set_range(); vma_complete() (next: vma_mark_detached,
- *     its anon_vma links dropped)
+ *     its anon_vma links dropped, __remove_shared_vm_struct() of a file's)
  *
- * Reductions (mm/vma.c, linux-next @22f79b3b): anon VMAs only; VM flags are
- * VM_WRITE and the uffd-missing registration only, so is_mergeable_vma()
- * compares those two; is_mergeable_anon_vma() is "the same anon_vma" (the
+ * Reductions (mm/vma.c, linux-next @22f79b3b): anon VMAs and private file
+ * VMAs (whose i_mmap is kept up to date under i_mmap_rwsem, as
+ * vma_prepare()/vma_complete() do); VM flags are VM_WRITE and the
+ * uffd-missing registration only, so is_mergeable_vma() compares those two
+ * and vm_file; is_mergeable_anon_vma() is "the same anon_vma" (the
  * singular-chain case of a VMA without anon_vma merging with one that has
  * one is not modelled: both must have none); vma_expand()'s removal of next
  * drops next's anon_vma links inside the vma_prepare() section instead of
@@ -52,9 +57,18 @@ namespace mmrace::model
 namespace
 {
 
+/* is_mergeable_vma(): the flags this model has, and the same vm_file */
 bool sameFlags(const Vma &a, const Vma &b)
 {
-	return a.writable == b.writable && a.uffdMissing == b.uffdMissing;
+	return a.writable == b.writable && a.uffdMissing == b.uffdMissing && a.file == b.file;
+}
+
+/* vma_prepare()/vma_complete()'s file part: mapping->i_mmap_rwsem, or
+ * nullptr for an anonymous VMA */
+Lock *iMmapRwsem(World &w, VmaIdx v)
+{
+	const FileIdx f = w.vmas[v].file;
+	return f == kNone ? nullptr : w.files[f].iMmapRwsem.get();
 }
 
 std::uint64_t pages(const Vma &v)
@@ -96,6 +110,21 @@ void vmaStartWrite(Kernel &k, VmaIdx v, const char *label)
 		if (h.lock->lockClass() == LockClass::VmaLock)
 			++nested;
 	k.lock(l, label, std::min(nested, 7));
+	/* mremap-result's snapshot: from now until mmap_write_unlock() no task
+	 * can change whether a PTE of v is none (faults, MADV_DONTNEED and
+	 * UFFDIO_COPY/MOVE hold v's read lock or the mmap lock; reclaim and
+	 * migration only turn one entry into another), so what the mremap
+	 * moves or keeps is judged against the entries here */
+	RemapRecord *rec = w.remapInFlight[k.self()];
+	const Vma &vma = w.vmas[v];
+	if (rec && !rec->snapshotTaken && vma.start < rec->oldAddr + rec->len &&
+	    rec->oldAddr < vma.end) {
+		rec->snapshotTaken = true;
+		for (std::size_t i = 0; i < rec->hadEntry.size(); ++i) {
+			PteRef r = w.pteFor(rec->oldAddr + i * kPageSize);
+			rec->hadEntry[i] = r.table != kNone && !w.pte(r).none();
+		}
+	}
 }
 
 void vmaEndWriteAll(Kernel &k, const char *label)
@@ -132,25 +161,38 @@ VmaIdx splitVma(Kernel &k, VmaIdx v, std::uint64_t addr, bool newBelow)
 	vmaStartWrite(k, v, "__split_vma: vma_start_write(vma)");
 	vmaStartWrite(k, n, "__split_vma: vma_start_write(new)");
 	const AnonVmaIdx a = vma.anonVma;
-	/* vma_prepare()                  [guard vma_prepare.anon_vma_lock] */
+	/* vma_prepare(): a file VMA's i_mmap first ("Put into interval tree
+	 * now ... but we cannot insert into address space until vma start or
+	 * end is updated"), then the anon_vma   [guard vma_prepare.anon_vma_lock] */
+	Lock *iMmap = iMmapRwsem(w, v);
+	if (iMmap) {
+		k.lock(*iMmap, "vma_prepare: i_mmap_lock_write(mapping)");
+		k.iMmapInsert(n, "vma_prepare: __vma_link_file(insert)");
+	}
 	const bool lockTree = k.guard(Guard::VmaPrepareAnonVmaLock);
 	if (a != kNone) {
 		if (lockTree)
 			k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
 		anonVmaTreeUnlink(k, v, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
 	}
+	if (iMmap)
+		k.iMmapRemove(v, "vma_prepare: vma_interval_tree_remove(vma, &mapping->i_mmap)");
 	if (newBelow)
 		k.setVmaRange(v, addr, vma.end, vma.pgoff + (addr - vma.start) / kPageSize,
 			      "__split_vma: vma->vm_start = addr; vma->vm_pgoff += ...");
 	else
 		k.setVmaRange(v, vma.start, addr, vma.pgoff, "__split_vma: vma->vm_end = addr");
 	/* vma_complete() */
+	if (iMmap)
+		k.iMmapInsert(v, "vma_complete: vma_interval_tree_insert(vma, &mapping->i_mmap)");
 	k.linkVma(n, "vma_complete: vma_iter_store_new(new)");
 	if (a != kNone) {
 		anonVmaTreeLink(k, v, "vma_complete: anon_vma_interval_tree_post_update_vma()");
 		if (lockTree)
 			k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
 	}
+	if (iMmap)
+		k.unlock(*iMmap, "vma_complete: i_mmap_unlock_write(mapping)");
 	return n;
 }
 
@@ -221,15 +263,26 @@ VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::ui
 	if (remove != kNone)
 		vmaStartWrite(k, remove, "vma_expand: vma_start_write(next)");
 	const AnonVmaIdx a = w.vmas[middle].anonVma;
+	/* vma_prepare(): i_mmap of a file VMA, then the anon_vma */
+	Lock *iMmap = iMmapRwsem(w, middle);
+	if (iMmap)
+		k.lock(*iMmap, "vma_prepare: i_mmap_lock_write(mapping)");
 	const bool lockTree = k.guard(Guard::VmaPrepareAnonVmaLock);
 	if (a != kNone) {
 		if (lockTree)
 			k.lock(w.rootRwsem(a), "vma_prepare: anon_vma_lock_write()");
 		anonVmaTreeUnlink(k, middle, "vma_prepare: anon_vma_interval_tree_pre_update_vma()");
 	}
+	if (iMmap)
+		k.iMmapRemove(middle, "vma_prepare: vma_interval_tree_remove(vma, &mapping->i_mmap)");
 	k.setVmaRange(middle, nStart, nEnd, nPgoff, "vma_expand: vma_set_range()");
+	if (iMmap)
+		k.iMmapInsert(middle,
+			      "vma_complete: vma_interval_tree_insert(vma, &mapping->i_mmap)");
 	if (remove != kNone) {
 		k.detachVma(remove, "vma_complete: vma_mark_detached(next)");
+		if (iMmap)
+			k.iMmapRemove(remove, "vma_complete: __remove_shared_vm_struct(remove)");
 		if (a != kNone)
 			anonVmaTreeUnlink(k, remove, "anon_vma_merge: unlink_anon_vmas(next)");
 	}
@@ -238,6 +291,8 @@ VmaIdx vmaMergeNewRange(Kernel &k, const Vma &like, std::uint64_t start, std::ui
 		if (lockTree)
 			k.unlock(w.rootRwsem(a), "vma_complete: anon_vma_unlock_write()");
 	}
+	if (iMmap)
+		k.unlock(*iMmap, "vma_complete: i_mmap_unlock_write(mapping)");
 	return middle;
 }
 
