@@ -518,6 +518,19 @@ void Kernel::waitWriteback(FolioIdx f, const char *label)
 	point(folioObject(f, FolioField::Flags), K::Wait, label, world_.bitWait[self()].get());
 }
 
+void Kernel::lruAdd(FolioIdx f, std::uint64_t addr, const char *label)
+{
+	point(lruObject(addr), K::Write, label);
+	world_.lruAt[addr] = f;
+}
+
+FolioIdx Kernel::lruFolioAt(std::uint64_t addr, const char *label)
+{
+	point(lruObject(addr), K::Read, label);
+	auto it = world_.lruAt.find(addr);
+	return it == world_.lruAt.end() ? kNone : it->second;
+}
+
 SwapIdx Kernel::allocSwapSlot(const char *label)
 {
 	point(mmObject(MmField::SwapAlloc), K::ReadModifyWrite, label);

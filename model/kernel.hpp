@@ -109,6 +109,12 @@ public:
 	void spinUntilTryGetCanChange(FolioIdx f, SwapIdx s, const char *label);
 	/* folio_wait_writeback() */
 	void waitWriteback(FolioIdx f, const char *label);
+	/* folio_add_lru() / folio_add_lru_vma() of a fault's new folio, for
+	 * the user page at addr (ghost World::lruAt, lruObject(addr)) */
+	void lruAdd(FolioIdx f, std::uint64_t addr, const char *label);
+	/* isolate_lru_folios() as `reclaim` at addr sees it: the LRU's folio
+	 * for addr (World::lruAt), kNone if none; never a page-table walk */
+	FolioIdx lruFolioAt(std::uint64_t addr, const char *label);
 
 	/* Swap (one device; slots are swp_entry offsets). */
 	SwapIdx allocSwapSlot(const char *label);		/* folio_alloc_swap(); kNone if full */

@@ -129,6 +129,13 @@ constexpr ObjectId memObject(std::uint64_t addr)
 	return objectId(ObjKind::Mem, addr / 4096);
 }
 
+/* Ghost: the LRU's folio for one user page (World::lruAt), the folio a
+ * `reclaim` at that address isolates */
+constexpr ObjectId lruObject(std::uint64_t addr)
+{
+	return objectId(ObjKind::Mem, addr / 4096, 1);
+}
+
 /* One PTE: its table and slot (address bits 12-20). */
 struct PteRef {
 	TableIdx table = kNone;

@@ -209,6 +209,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 			f.swap = slot;
 			f.writeback = p.writeback;
 			ss.cache = fi;
+			lruAt[p.at] = fi;
 			continue;
 		}
 		FolioIdx fi = newFolio(p.folio);
@@ -221,6 +222,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		f.mapping = vmas[v].anonVma;
 		f.index = vmas[v].pageIndex(p.at);
 		f.content = content;
+		lruAt[p.at] = fi;
 		e = Pte::makePresent(fi, p.writable && vmas[v].writable, p.writable, p.young);
 		if (!p.gup.empty()) {
 			/* Held by someone outside the scenario (task kNoTask). */

@@ -523,6 +523,12 @@ public:
 		return false;
 	}
 	std::uint64_t nextWriteValue = 0x1000;	/* bind-time default values */
+	/* Ghost: the LRU as `reclaim` at an address sees it: the folio that
+	 * was put on the LRU for each user page last (the scenario's pages at
+	 * the start, then folio_add_lru() of a fault's new folio), read and
+	 * written under lruObject(addr). The kernel's reclaim takes folios
+	 * from the LRU, never through the page table. */
+	std::map<std::uint64_t, FolioIdx> lruAt;
 
 	/* Lookups. */
 	VmaIdx findVma(std::uint64_t addr) const;

@@ -362,21 +362,19 @@ int shrinkFolioList(Kernel &k, FolioIdx f)
 }
 
 /*
- * isolate_lru_folios() takes folios off the LRU list; a scenario cannot
- * name a folio that a fault allocates while it runs, so "reclaim at addr"
- * picks the folio mapped at addr when the pass starts (a lockless read of
- * the PTE stands for finding it on the LRU). -1: nothing mapped there.
+ * isolate_lru_folios() takes folios off the LRU list, never through the
+ * page table. A scenario cannot name a folio that a fault allocates while it
+ * runs, so "reclaim at addr" isolates the LRU's folio for addr: the
+ * scenario's page there at the start, or the folio a fault put on the LRU
+ * for addr since (folio_add_lru_vma(), World::lruAt). -1: none.
  */
 int shrinkFolioAt(Kernel &k, std::uint64_t addr)
 {
-	World &w = k.world();
-	PteRef r = w.pteFor(addr);
-	if (r.table == kNone)
+	FolioIdx f =
+	    k.lruFolioAt(addr, "isolate_lru_folios: the LRU's folio (model: the one for addr)");
+	if (f == kNone)
 		return -1;
-	Pte pte = k.readPte(r, "isolate_lru_folios: the LRU's folio (model: the one mapped at addr)");
-	if (!pte.present())
-		return -1;
-	return shrinkFolioList(k, pte.folio);
+	return shrinkFolioList(k, f);
 }
 
 int folioEndWriteback(Kernel &k, FolioIdx f)
