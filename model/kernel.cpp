@@ -239,9 +239,43 @@ bool Kernel::pteAlloc(PmdIdx p, bool fail, const char *label)
 	return true;
 }
 
+bool Kernel::ptepTestAndClearYoung(PteRef r, const char *label)
+{
+	bool young = false;
+	updatePte(
+	    r,
+	    [&](Pte p) {
+		    young = p.young;
+		    p.young = false;
+		    return p;
+	    },
+	    label);
+	return young;
+}
+
+void Kernel::ptepSetAccessFlags(PteRef r, bool dirty, const char *label)
+{
+	updatePte(
+	    r,
+	    [&](Pte p) {
+		    p.young = true;
+		    p.dirty = p.dirty || dirty;
+		    return p;
+	    },
+	    label);
+}
+
 Pte Kernel::writePte(PteRef r, const Pte &v, const char *label)
 {
+	return updatePte(
+	    r, [&](const Pte &) { return v; }, label);
+}
+
+/* The new value is computed from the entry as it is at the step. */
+Pte Kernel::updatePte(PteRef r, const std::function<Pte(const Pte &)> &update, const char *label)
+{
 	Pte old = world_.pte(r);
+	Pte v = update(old);
 	/* A store that maps or unmaps a folio also changes that folio's rmap
 	 * (a migration entry counts for its folio: rmap must find it too). */
 	FolioIdx f = v.present() ? v.folio : old.present() ? old.folio : kNone;
@@ -254,6 +288,7 @@ Pte Kernel::writePte(PteRef r, const Pte &v, const char *label)
 	      f == kNone ? kNoObject : folioObject(f, FolioField::Rmap),
 	      f2 == kNone || f2 == f ? kNoObject : folioObject(f2, FolioField::Rmap));
 	old = world_.pte(r);
+	v = update(old);
 	if (world_.tables[r.table].freed)
 		staleTable(r.table, label);
 	world_.pte(r) = v;
@@ -828,12 +863,58 @@ bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, con
 	if (t && write && !t->writable) {
 		/* A write to a read-only TLB entry faults; the entry is dropped. */
 		std::erase_if(world_.tlb[self()], [&](const TlbEntry &x) { return x.addr == addr; });
+	} else if (t && write && !t->dirty) {
+		ok = tlbSetDirty(addr, t->folio, value, label);
 	} else if (t) {
 		accessData(t->folio, addr, write, value, label);
 		ok = true;
 	}
 	localIrqEnable("user access: instruction done");
 	return ok;
+}
+
+/*
+ * x86: a store through a TLB entry whose dirty bit is clear does not just
+ * write. The CPU walks the page table again and sets the PTE's D (and A)
+ * bit with a locked operation, provided the PTE is still present and
+ * writable; otherwise the entry is invalidated and the store faults (here:
+ * the caller retries with a fresh walk, then the fault path). The model
+ * also requires the PTE to still map the entry's folio (a PTE that was
+ * changed to map another page is a fresh translation: the caller's walk
+ * fills it). Called inside the instruction (IRQs held off for IPIs).
+ */
+bool Kernel::tlbSetDirty(std::uint64_t addr, FolioIdx folio, std::uint64_t &value,
+			 const char *label)
+{
+	auto drop = [&] {
+		std::erase_if(world_.tlb[self()],
+			      [&](const TlbEntry &x) { return x.addr == addr; });
+	};
+	PmdIdx p = world_.pmdFor(addr);
+	if (p == kNone) {
+		drop();
+		return false;
+	}
+	Pmd pmd = readPmd(p, "store through a clean TLB entry: page walk to set D, read PMD");
+	if (!pmd.isTable()) {
+		drop();
+		return false;
+	}
+	PteRef r = world_.pteIn(pmd.table, addr);
+	point(r.object(), K::ReadModifyWrite,
+	      "store through a clean TLB entry: locked walk, read PTE, set D bit", nullptr,
+	      tableObject(r.table));
+	if (world_.tables[r.table].freed)
+		staleTable(r.table, label);
+	Pte &pte = world_.pte(r);
+	drop();
+	if (!(pte.present() && pte.writable && pte.folio == folio))
+		return false;
+	pte.young = true;
+	pte.dirty = true;
+	world_.tlb[self()].push_back({addr, folio, true, true, exec_.steps()});
+	accessData(folio, addr, true, value, label);
+	return true;
 }
 
 bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
@@ -861,7 +942,7 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 		if (write)
 			pte.dirty = true;
 		FolioIdx f = pte.folio;
-		world_.tlb[self()].push_back({addr, f, pte.writable, exec_.steps()});
+		world_.tlb[self()].push_back({addr, f, pte.writable, pte.dirty, exec_.steps()});
 		accessData(f, addr, write, value, label);
 		ok = true;
 	}

@@ -39,6 +39,15 @@ public:
 	Pte readPte(PteRef r, const char *label, ObjectId also = kNoObject);
 	/* set_pte_at(), or ptep_get_and_clear() using the returned old value */
 	Pte writePte(PteRef r, const Pte &v, const char *label);
+	/*
+	 * An atomic update of a present PTE's access bits under the PTL, on the
+	 * value at the step (the hardware may have set A/D since the caller
+	 * read it: x86 sets them without the PTL): ptep_test_and_clear_young()
+	 * clears A (returns whether it was set), ptep_set_access_flags() sets
+	 * A, and D if `dirty`, keeping a D the hardware set.
+	 */
+	bool ptepTestAndClearYoung(PteRef r, const char *label);
+	void ptepSetAccessFlags(PteRef r, bool dirty, const char *label);
 	/* pmdp_get_lockless() / pmdp_get() */
 	Pmd readPmd(PmdIdx p, const char *label, ObjectId also = kNoObject);
 	/* set_pmd_at(), pmd_clear(), pmd_populate(); under the PMD lock */
@@ -273,6 +282,9 @@ private:
 	}
 	void event(Event e) { world_.events.push_back(std::move(e)); }
 	void staleTable(TableIdx t, const char *label);
+	Pte updatePte(PteRef r, const std::function<Pte(const Pte &)> &update, const char *label);
+	bool tlbSetDirty(std::uint64_t addr, FolioIdx folio, std::uint64_t &value,
+			 const char *label);
 	void accessData(FolioIdx f, std::uint64_t addr, bool write, std::uint64_t &value,
 			const char *label);
 	void userAccessDone(std::uint64_t addr, bool write, std::uint64_t value, bool dma,

@@ -240,7 +240,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 			if (it == taskNames.end())
 				throw std::invalid_argument("tlb: unknown thread " + name);
 			tlb[static_cast<std::size_t>(it - taskNames.begin())].push_back(
-				{p.at, fi, e.writable, 0});
+			    {p.at, fi, e.writable, e.dirty, 0});
 		}
 	}
 }

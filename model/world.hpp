@@ -175,11 +175,17 @@ struct SwapDevice {
 	std::vector<SwapSlot> slots;
 };
 
-/* A TLB entry on one CPU: this mm's page at addr translates to folio. */
+/*
+ * A TLB entry on one CPU (x86-64): this mm's page at addr translates to
+ * folio, with the PTE's R/W and D bits as the walk that filled it found
+ * them. A store through an entry without D (or without R/W) is not a plain
+ * hit: the CPU walks the page table again to set D (Kernel::tlbAccess).
+ */
 struct TlbEntry {
 	std::uint64_t addr = 0;
 	FolioIdx folio = kNone;
 	bool writable = false;
+	bool dirty = false;
 	std::uint64_t filledStep = 0;
 };
 

@@ -493,8 +493,10 @@ FaultRet handleMmFault(Kernel &k, Fault &f)
 	entry.young = true;
 	if (f.write)
 		entry.dirty = true;
+	/* ptep_set_access_flags() only adds A/D bits (the hardware may set D
+	 * meanwhile: it is kept) */
 	if (!(entry == cur))
-		k.writePte(r, entry, "handle_pte_fault: ptep_set_access_flags()");
+		k.ptepSetAccessFlags(r, f.write, "handle_pte_fault: ptep_set_access_flags()");
 	k.unlock(w.ptl(r), "handle_pte_fault: pte_unmap_unlock()");
 	return FaultRet::Done;
 }

@@ -124,9 +124,13 @@ bool tryToUnmapOne(Kernel &k, FolioIdx f, std::uint64_t addr, int walk, TlbBatch
 	Pte pteval;
 	if (defer) {
 		pteval = k.writePte(r, Pte{}, "try_to_unmap_one: ptep_get_and_clear()");
-		/* set_tlb_ubc_flush_pending(): task-local, no flush yet */
+		/* set_tlb_ubc_flush_pending(): task-local, no flush yet. "If
+		 * the PTE was dirty then it's best to assume it's writable":
+		 * writable = pte_dirty(pteval). A writable but clean entry a CPU
+		 * may cache cannot store without its locked walk setting D,
+		 * which finds the PTE cleared and faults (Kernel::tlbAccess). */
 		batch.add(addr, addr + kPageSize);
-		if (pteval.writable)
+		if (pteval.dirty)
 			batch.writable = true;
 	} else {
 		pteval = k.writePte(r, Pte{}, "try_to_unmap_one: ptep_clear_flush()");
