@@ -463,21 +463,26 @@ static bool &flagRef(Folio &f, Kernel::Flag flag)
 	return f.lru;
 }
 
+static FolioField flagField(Kernel::Flag flag)
+{
+	return flag == Kernel::Flag::Writeback ? FolioField::Writeback : FolioField::Flags;
+}
+
 bool Kernel::readFlag(FolioIdx f, Flag flag, const char *label)
 {
-	point(folioObject(f, FolioField::Flags), K::Read, label);
+	point(folioObject(f, flagField(flag)), K::Read, label);
 	return flagRef(world_.folios[f], flag);
 }
 
 void Kernel::writeFlag(FolioIdx f, Flag flag, bool value, const char *label)
 {
-	point(folioObject(f, FolioField::Flags), K::Write, label);
+	point(folioObject(f, flagField(flag)), K::Write, label);
 	flagRef(world_.folios[f], flag) = value;
 }
 
 bool Kernel::testAndClearFlag(FolioIdx f, Flag flag, const char *label)
 {
-	point(folioObject(f, FolioField::Flags), K::ReadModifyWrite, label);
+	point(folioObject(f, flagField(flag)), K::ReadModifyWrite, label);
 	bool &b = flagRef(world_.folios[f], flag);
 	bool was = b;
 	b = false;
@@ -550,7 +555,36 @@ void Kernel::waitWriteback(FolioIdx f, const char *label)
 	e.label = label;
 	event(e);
 	world_.bitWait[self()]->set(f, true);
-	point(folioObject(f, FolioField::Flags), K::Wait, label, world_.bitWait[self()].get());
+	point(folioObject(f, FolioField::Writeback), K::Wait, label, world_.bitWait[self()].get());
+}
+
+/*
+ * The bio's hand-over to the environment is declared as a release of the
+ * bio's ghost object: the environment's wait for it is a blocking
+ * acquisition that can only come after it, so the race analysis does not
+ * try to reverse the two (docs/model.md, I/O completion).
+ */
+void Kernel::submitBio(int bio, FolioIdx f, bool inlineEnd, const char *label)
+{
+	point(mmObject(MmField::Bio, static_cast<std::uint64_t>(bio)), K::Release, label);
+	Bio &b = world_.bios[bio];
+	b.folio = f;
+	b.state = inlineEnd ? Bio::State::Done : Bio::State::Submitted;
+}
+
+void Kernel::waitBio(int bio, const char *label)
+{
+	point(mmObject(MmField::Bio, static_cast<std::uint64_t>(bio)), K::Wait, label,
+	      world_.bioWait[bio].get());
+}
+
+void Kernel::endBio(int bio, const char *label)
+{
+	Bio &b = world_.bios[bio];
+	point(folioObject(b.folio, FolioField::Writeback), K::Write, label, nullptr,
+	      mmObject(MmField::Bio, static_cast<std::uint64_t>(bio)));
+	world_.folios[b.folio].writeback = false;
+	b.state = Bio::State::Done;
 }
 
 void Kernel::lruAdd(FolioIdx f, std::uint64_t addr, const char *label)

@@ -118,6 +118,19 @@ public:
 	void spinUntilTryGetCanChange(FolioIdx f, SwapIdx s, const char *label);
 	/* folio_wait_writeback() */
 	void waitWriteback(FolioIdx f, const char *label);
+	/*
+	 * io-completion (World::bios). submitBio(): submit_bio() of the swap
+	 * write-out of f that is bio `bio`: from now on the environment may
+	 * complete it; `inlineEnd`: the caller completes it itself
+	 * (SWP_SYNCHRONOUS_IO). waitBio() and endBio() are the environment
+	 * task's steps: wait until the bio was submitted, then
+	 * end_swap_bio_write() -> folio_end_writeback(), declared on that
+	 * folio's PG_writeback and the bio only. A bio never submitted keeps
+	 * its environment task blocked: a daemon, it need not finish.
+	 */
+	void submitBio(int bio, FolioIdx f, bool inlineEnd, const char *label);
+	void waitBio(int bio, const char *label);
+	void endBio(int bio, const char *label);
 	/* folio_add_lru() / folio_add_lru_vma() of a fault's new folio, for
 	 * the user page at addr (ghost World::lruAt, lruObject(addr)) */
 	void lruAdd(FolioIdx f, std::uint64_t addr, const char *label);

@@ -36,14 +36,17 @@ enum class ObjKind : std::uint8_t {
 
 /* Per-mm objects (index 0) and per-CPU ones (index = the task's CPU). */
 enum class MmField : std::uint8_t {
-	Tlb,		/* per CPU: its TLB entries for this mm */
-	Irq,		/* per CPU: IRQs off, as IPIs see it */
-	Rcu,		/* RCU read sections and grace periods */
-	FolioAlloc,	/* the page allocator (new folios get the next index) */
-	SwapAlloc,	/* the swap slot allocator */
-	WriteProtectSeq,	/* mm->write_protect_seq */
-	Pud,		/* the PUD entries (is there a PMD page for a 1 GiB region?) */
-	VmaTree,	/* the mm's VMA tree as a lockless (RCU) walk sees it */
+	Tlb,		 /* per CPU: its TLB entries for this mm */
+	Irq,		 /* per CPU: IRQs off, as IPIs see it */
+	Rcu,		 /* RCU read sections and grace periods */
+	FolioAlloc,	 /* the page allocator (new folios get the next index) */
+	SwapAlloc,	 /* the swap slot allocator */
+	WriteProtectSeq, /* mm->write_protect_seq */
+	Pud,		 /* the PUD entries (is there a PMD page for a 1 GiB region?) */
+	VmaTree,	 /* the mm's VMA tree as a lockless (RCU) walk sees it */
+	/* io-completion: one swap write-out bio (index = World::bios), ghost:
+	 * whether it was submitted and completed */
+	Bio,
 };
 
 enum class FolioField : std::uint8_t {
@@ -51,12 +54,17 @@ enum class FolioField : std::uint8_t {
 	Index,
 	Refcount,
 	Mapcount,
-	Flags,		/* PG_swapcache, PG_writeback, PG_dirty, PG_lru, folio->swap */
+	Flags, /* PG_swapcache, PG_writeback, PG_dirty, PG_lru, folio->swap */
 	/* Ghost: "the set of entries mapping this folio". A PTE store that maps
 	 * or unmaps the folio writes it; an rmap walk's start reads it. */
 	Rmap,
-	Pae,		/* PageAnonExclusive of its page */
-	Content,	/* the page's data */
+	Pae,	 /* PageAnonExclusive of its page */
+	Content, /* the page's data */
+	/* io-completion: PG_writeback on its own (an atomic bit of the flags
+	 * word: its set and clear commute with the other flags' bit ops), so
+	 * the environment's folio_end_writeback() races only with the steps
+	 * that test or wait for it */
+	Writeback,
 };
 
 enum class AnonVmaField : std::uint8_t { Vmas, Refcount };

@@ -57,12 +57,15 @@ struct Run {
 
 using TestOps = std::vector<std::pair<std::string, std::function<void(Kernel &)>>>;
 
-Run run(const scenarios::Scenario &s, std::vector<std::string> off = {}, const TestOps &ops = {})
+/* envIo false: write-outs stay in flight (MmProgram::setEnvironmentIo) */
+Run run(const scenarios::Scenario &s, std::vector<std::string> off = {}, const TestOps &ops = {},
+	bool envIo = true)
 {
 	model::GuardSet guards;
 	REQUIRE(model::GuardSet::build("mainline", off, guards).empty());
 	Run r;
 	r.program = std::make_unique<checker::MmProgram>(s, guards);
+	r.program->setEnvironmentIo(envIo);
 	for (const auto &[name, fn] : ops)
 		r.program->addTestOp(name, fn);
 	auto strat = makeSleepSetStrategy();
@@ -142,7 +145,7 @@ TEST_CASE("reclaim of a clean, mapped, not-young folio writes it out", "[reclaim
 {
 	auto s = base();
 	s.threads = {{"kswapd", {op("reclaim")}}};
-	auto r = run(s);
+	auto r = run(s, {}, {}, false); /* the state the pass leaves, I/O in flight */
 	REQUIRE(r.result.stats.executions == 1);
 	CHECK_FALSE(r.result.harmful.has_value());
 	const model::World &w = r.world();
@@ -222,7 +225,7 @@ TEST_CASE("a young folio is kept once, its young bit cleared, then written out",
 {
 	auto s = base(true, true);
 	s.threads = {{"kswapd", {op("reclaim"), op("reclaim")}}};
-	auto r = run(s);
+	auto r = run(s, {}, {}, false);
 	CHECK_FALSE(r.result.harmful.has_value());
 	const model::World &w = r.world();
 	CHECK(w.results.at(0).value == model::kReclaimKept);
@@ -338,7 +341,7 @@ TEST_CASE("reclaim of an unmapped swap cache folio frees it unless under writeba
 		s.pages[0].state = scenarios::PageSpec::State::Swapcache;
 		s.pages[0].writeback = writeback;
 		s.threads = {{"kswapd", {op("reclaim")}}};
-		auto r = run(s);
+		auto r = run(s, {}, {}, false);
 		CHECK_FALSE(r.result.harmful.has_value());
 		const model::World &w = r.world();
 		CHECK(w.results.at(0).value ==
@@ -392,7 +395,7 @@ TEST_CASE("reclaim at an address finds the folio a fault put on the LRU", "[recl
 	    R"({"name": "t", "ops": [{"op": "reclaim", "addr": "0x100000"}, )"
 	    R"({"op": "access", "addr": "0x100000", "write": true, "value": 5}, )"
 	    R"({"op": "reclaim", "addr": "0x100000"}, {"op": "reclaim", "addr": "0x100000"}]}]})");
-	auto r = run(s);
+	auto r = run(s, {}, {}, false);
 	CHECK_FALSE(r.result.harmful.has_value());
 	const auto &res = r.world().results;
 	REQUIRE(res.size() == 4);
