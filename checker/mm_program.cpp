@@ -18,6 +18,9 @@ MmProgram::MmProgram(const scenarios::Scenario &scenario, const GuardSet &guards
 {
 	for (const auto &t : scenario.threads)
 		taskNames_.push_back(t.name);
+	/* io-completion: one environment task per bio that can be in flight */
+	for (const Bio &b : World::bioPlan(scenario))
+		taskNames_.push_back(b.task);
 }
 
 MmProgram::~MmProgram()
@@ -37,7 +40,7 @@ void MmProgram::setUp(Execution &exec)
 {
 	mergeCoverage();
 	lockdepExecution_ = lockdep_->beginExecution();
-	world_ = std::make_unique<World>(scenario_, guards_, taskNames_);
+	world_ = std::make_unique<World>(scenario_, guards_, taskNames_, scenario_.threads.size());
 	lastFolioWrite_.assign(world_->folios.size(), StepRef{0, kNoTask, ""});
 	tableFreedBy_.clear();
 	stepLog_.clear();
@@ -62,6 +65,18 @@ void MmProgram::setUp(Execution &exec)
 				});
 			}
 		});
+	}
+	/* io-completion: the environment's I/O completions, each a task of its
+	 * own (an interrupt on another CPU), spawned after the threads */
+	for (std::size_t b = 0; environmentIo_ && b < world_->bios.size(); ++b) {
+		World *w = world_.get();
+		exec.spawn(
+		    world_->bios[b].task,
+		    [&exec, w, b] {
+			    Kernel k(exec, *w);
+			    swapIoCompletion(k, static_cast<int>(b));
+		    },
+		    true);
 	}
 	/* Events of the tasks' prologues (up to their first points). */
 	drainEvents(exec, 0);

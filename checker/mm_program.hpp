@@ -85,6 +85,18 @@ public:
 		testOps_[name] = std::move(fn);
 	}
 
+	/* Tests only: no environment I/O completion (World::bios): write-outs
+	 * stay in flight unless an op ends them, as with a very slow device,
+	 * so a test can look at the state one pass leaves. */
+	void setEnvironmentIo(bool on)
+	{
+		environmentIo_ = on;
+		taskNames_.resize(scenario_.threads.size());
+		if (on)
+			for (const model::Bio &b : model::World::bioPlan(scenario_))
+				taskNames_.push_back(b.task);
+	}
+
 	/* "pte(0x200000)", "folio F->mapping", "anon_vma A->rwsem" */
 	std::string objectName(ObjectId id, AccessKind kind = AccessKind::Read) const;
 
@@ -119,6 +131,7 @@ private:
 	const scenarios::Scenario &scenario_;
 	model::GuardSet guards_;
 	std::vector<std::string> taskNames_;
+	bool environmentIo_ = true;
 	std::unique_ptr<model::World> world_;
 	std::shared_ptr<LockDep> lockdep_;
 	bool lockdepOn_ = true;

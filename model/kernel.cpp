@@ -251,9 +251,43 @@ bool Kernel::pteAlloc(PmdIdx p, bool fail, const char *label)
 	return true;
 }
 
+bool Kernel::ptepTestAndClearYoung(PteRef r, const char *label)
+{
+	bool young = false;
+	updatePte(
+	    r,
+	    [&](Pte p) {
+		    young = p.young;
+		    p.young = false;
+		    return p;
+	    },
+	    label);
+	return young;
+}
+
+void Kernel::ptepSetAccessFlags(PteRef r, bool dirty, const char *label)
+{
+	updatePte(
+	    r,
+	    [&](Pte p) {
+		    p.young = true;
+		    p.dirty = p.dirty || dirty;
+		    return p;
+	    },
+	    label);
+}
+
 Pte Kernel::writePte(PteRef r, const Pte &v, const char *label)
 {
+	return updatePte(
+	    r, [&](const Pte &) { return v; }, label);
+}
+
+/* The new value is computed from the entry as it is at the step. */
+Pte Kernel::updatePte(PteRef r, const std::function<Pte(const Pte &)> &update, const char *label)
+{
 	Pte old = world_.pte(r);
+	Pte v = update(old);
 	/* A store that maps or unmaps a folio also changes that folio's rmap
 	 * (a migration entry counts for its folio: rmap must find it too). */
 	FolioIdx f = v.present() ? v.folio : old.present() ? old.folio : kNone;
@@ -266,6 +300,7 @@ Pte Kernel::writePte(PteRef r, const Pte &v, const char *label)
 	      f == kNone ? kNoObject : folioObject(f, FolioField::Rmap),
 	      f2 == kNone || f2 == f ? kNoObject : folioObject(f2, FolioField::Rmap));
 	old = world_.pte(r);
+	v = update(old);
 	if (world_.tables[r.table].freed)
 		staleTable(r.table, label);
 	world_.pte(r) = v;
@@ -440,21 +475,26 @@ static bool &flagRef(Folio &f, Kernel::Flag flag)
 	return f.lru;
 }
 
+static FolioField flagField(Kernel::Flag flag)
+{
+	return flag == Kernel::Flag::Writeback ? FolioField::Writeback : FolioField::Flags;
+}
+
 bool Kernel::readFlag(FolioIdx f, Flag flag, const char *label)
 {
-	point(folioObject(f, FolioField::Flags), K::Read, label);
+	point(folioObject(f, flagField(flag)), K::Read, label);
 	return flagRef(world_.folios[f], flag);
 }
 
 void Kernel::writeFlag(FolioIdx f, Flag flag, bool value, const char *label)
 {
-	point(folioObject(f, FolioField::Flags), K::Write, label);
+	point(folioObject(f, flagField(flag)), K::Write, label);
 	flagRef(world_.folios[f], flag) = value;
 }
 
 bool Kernel::testAndClearFlag(FolioIdx f, Flag flag, const char *label)
 {
-	point(folioObject(f, FolioField::Flags), K::ReadModifyWrite, label);
+	point(folioObject(f, flagField(flag)), K::ReadModifyWrite, label);
 	bool &b = flagRef(world_.folios[f], flag);
 	bool was = b;
 	b = false;
@@ -527,7 +567,49 @@ void Kernel::waitWriteback(FolioIdx f, const char *label)
 	e.label = label;
 	event(e);
 	world_.bitWait[self()]->set(f, true);
-	point(folioObject(f, FolioField::Flags), K::Wait, label, world_.bitWait[self()].get());
+	point(folioObject(f, FolioField::Writeback), K::Wait, label, world_.bitWait[self()].get());
+}
+
+/*
+ * The bio's hand-over to the environment is declared as a release of the
+ * bio's ghost object: the environment's wait for it is a blocking
+ * acquisition that can only come after it, so the race analysis does not
+ * try to reverse the two (docs/model.md, I/O completion).
+ */
+void Kernel::submitBio(int bio, FolioIdx f, bool inlineEnd, const char *label)
+{
+	point(mmObject(MmField::Bio, static_cast<std::uint64_t>(bio)), K::Release, label);
+	Bio &b = world_.bios[bio];
+	b.folio = f;
+	b.state = inlineEnd ? Bio::State::Done : Bio::State::Submitted;
+}
+
+void Kernel::waitBio(int bio, const char *label)
+{
+	point(mmObject(MmField::Bio, static_cast<std::uint64_t>(bio)), K::Wait, label,
+	      world_.bioWait[bio].get());
+}
+
+void Kernel::endBio(int bio, const char *label)
+{
+	Bio &b = world_.bios[bio];
+	point(folioObject(b.folio, FolioField::Writeback), K::Write, label, nullptr,
+	      mmObject(MmField::Bio, static_cast<std::uint64_t>(bio)));
+	world_.folios[b.folio].writeback = false;
+	b.state = Bio::State::Done;
+}
+
+void Kernel::lruAdd(FolioIdx f, std::uint64_t addr, const char *label)
+{
+	point(lruObject(addr), K::Write, label);
+	world_.lruAt[addr] = f;
+}
+
+FolioIdx Kernel::lruFolioAt(std::uint64_t addr, const char *label)
+{
+	point(lruObject(addr), K::Read, label);
+	auto it = world_.lruAt.find(addr);
+	return it == world_.lruAt.end() ? kNone : it->second;
 }
 
 SwapIdx Kernel::allocSwapSlot(const char *label)
@@ -902,6 +984,8 @@ bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, con
 	if (t && write && !t->writable) {
 		/* A write to a read-only TLB entry faults; the entry is dropped. */
 		std::erase_if(world_.tlb[self()], [&](const TlbEntry &x) { return x.addr == addr; });
+	} else if (t && write && !t->dirty) {
+		ok = tlbSetDirty(addr, t->folio, value, label);
 	} else if (t) {
 		accessData(t->folio, addr, write, value, label);
 		ok = true;
@@ -909,6 +993,50 @@ bool Kernel::tlbAccess(std::uint64_t addr, bool write, std::uint64_t &value, con
 	hwInstrEnd();
 	localIrqEnable("user access: instruction done");
 	return ok;
+}
+
+/*
+ * x86: a store through a TLB entry whose dirty bit is clear does not just
+ * write. The CPU walks the page table again and sets the PTE's D (and A)
+ * bit with a locked operation, provided the PTE is still present and
+ * writable; otherwise the entry is invalidated and the store faults (here:
+ * the caller retries with a fresh walk, then the fault path). The model
+ * also requires the PTE to still map the entry's folio (a PTE that was
+ * changed to map another page is a fresh translation: the caller's walk
+ * fills it). Called inside the instruction (IRQs held off for IPIs).
+ */
+bool Kernel::tlbSetDirty(std::uint64_t addr, FolioIdx folio, std::uint64_t &value,
+			 const char *label)
+{
+	auto drop = [&] {
+		std::erase_if(world_.tlb[self()],
+			      [&](const TlbEntry &x) { return x.addr == addr; });
+	};
+	PmdIdx p = world_.pmdFor(addr);
+	if (p == kNone) {
+		drop();
+		return false;
+	}
+	Pmd pmd = readPmd(p, "store through a clean TLB entry: page walk to set D, read PMD");
+	if (!pmd.isTable()) {
+		drop();
+		return false;
+	}
+	PteRef r = world_.pteIn(pmd.table, addr);
+	point(r.object(), K::ReadModifyWrite,
+	      "store through a clean TLB entry: locked walk, read PTE, set D bit", nullptr,
+	      tableObject(r.table));
+	if (world_.tables[r.table].freed)
+		staleTable(r.table, label);
+	Pte &pte = world_.pte(r);
+	drop();
+	if (!(pte.present() && pte.writable && pte.folio == folio))
+		return false;
+	pte.young = true;
+	pte.dirty = true;
+	world_.tlb[self()].push_back({addr, folio, true, true, exec_.steps()});
+	accessData(folio, addr, true, value, label);
+	return true;
 }
 
 bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const char *label)
@@ -938,7 +1066,7 @@ bool Kernel::hwWalk(std::uint64_t addr, bool write, std::uint64_t &value, const 
 		if (write)
 			pte.dirty = true;
 		FolioIdx f = pte.folio;
-		world_.tlb[self()].push_back({addr, f, pte.writable, exec_.steps()});
+		world_.tlb[self()].push_back({addr, f, pte.writable, pte.dirty, exec_.steps()});
 		accessData(f, addr, write, value, label);
 		ok = true;
 	}

@@ -39,6 +39,15 @@ public:
 	Pte readPte(PteRef r, const char *label, ObjectId also = kNoObject);
 	/* set_pte_at(), or ptep_get_and_clear() using the returned old value */
 	Pte writePte(PteRef r, const Pte &v, const char *label);
+	/*
+	 * An atomic update of a present PTE's access bits under the PTL, on the
+	 * value at the step (the hardware may have set A/D since the caller
+	 * read it: x86 sets them without the PTL): ptep_test_and_clear_young()
+	 * clears A (returns whether it was set), ptep_set_access_flags() sets
+	 * A, and D if `dirty`, keeping a D the hardware set.
+	 */
+	bool ptepTestAndClearYoung(PteRef r, const char *label);
+	void ptepSetAccessFlags(PteRef r, bool dirty, const char *label);
 	/* pmdp_get_lockless() / pmdp_get() */
 	Pmd readPmd(PmdIdx p, const char *label, ObjectId also = kNoObject);
 	/* set_pmd_at(), pmd_clear(), pmd_populate(); under the PMD lock */
@@ -114,6 +123,25 @@ public:
 	void spinUntilTryGetCanChange(FolioIdx f, SwapIdx s, const char *label);
 	/* folio_wait_writeback() */
 	void waitWriteback(FolioIdx f, const char *label);
+	/*
+	 * io-completion (World::bios). submitBio(): submit_bio() of the swap
+	 * write-out of f that is bio `bio`: from now on the environment may
+	 * complete it; `inlineEnd`: the caller completes it itself
+	 * (SWP_SYNCHRONOUS_IO). waitBio() and endBio() are the environment
+	 * task's steps: wait until the bio was submitted, then
+	 * end_swap_bio_write() -> folio_end_writeback(), declared on that
+	 * folio's PG_writeback and the bio only. A bio never submitted keeps
+	 * its environment task blocked: a daemon, it need not finish.
+	 */
+	void submitBio(int bio, FolioIdx f, bool inlineEnd, const char *label);
+	void waitBio(int bio, const char *label);
+	void endBio(int bio, const char *label);
+	/* folio_add_lru() / folio_add_lru_vma() of a fault's new folio, for
+	 * the user page at addr (ghost World::lruAt, lruObject(addr)) */
+	void lruAdd(FolioIdx f, std::uint64_t addr, const char *label);
+	/* isolate_lru_folios() as `reclaim` at addr sees it: the LRU's folio
+	 * for addr (World::lruAt), kNone if none; never a page-table walk */
+	FolioIdx lruFolioAt(std::uint64_t addr, const char *label);
 
 	/* Swap (one device; slots are swp_entry offsets). */
 	SwapIdx allocSwapSlot(const char *label);		/* folio_alloc_swap(); kNone if full */
@@ -279,6 +307,9 @@ private:
 	void staleTable(TableIdx t, const char *label);
 	void hwInstrBegin();	/* oracle-rcu */
 	void hwInstrEnd();
+	Pte updatePte(PteRef r, const std::function<Pte(const Pte &)> &update, const char *label);
+	bool tlbSetDirty(std::uint64_t addr, FolioIdx folio, std::uint64_t &value,
+			 const char *label);
 	void accessData(FolioIdx f, std::uint64_t addr, bool write, std::uint64_t &value,
 			const char *label);
 	void userAccessDone(std::uint64_t addr, bool write, std::uint64_t value, bool dma,

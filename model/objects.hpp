@@ -46,6 +46,9 @@ enum class MmField : std::uint8_t {
 	VmaTree,	/* the mm's VMA tree as a lockless (RCU) walk sees it */
 	HwWalk,		/* per CPU (oracle-rcu): a user instruction's translation in flight */
 	IMmap,		/* index = a file: its mapping->i_mmap tree */
+	/* io-completion: one swap write-out bio (index = World::bios), ghost:
+	 * whether it was submitted and completed */
+	Bio,
 };
 
 enum class FolioField : std::uint8_t {
@@ -53,12 +56,17 @@ enum class FolioField : std::uint8_t {
 	Index,
 	Refcount,
 	Mapcount,
-	Flags,		/* PG_swapcache, PG_writeback, PG_dirty, PG_lru, folio->swap */
+	Flags, /* PG_swapcache, PG_writeback, PG_dirty, PG_lru, folio->swap */
 	/* Ghost: "the set of entries mapping this folio". A PTE store that maps
 	 * or unmaps the folio writes it; an rmap walk's start reads it. */
 	Rmap,
-	Pae,		/* PageAnonExclusive of its page */
-	Content,	/* the page's data */
+	Pae,	 /* PageAnonExclusive of its page */
+	Content, /* the page's data */
+	/* io-completion: PG_writeback on its own (an atomic bit of the flags
+	 * word: its set and clear commute with the other flags' bit ops), so
+	 * the environment's folio_end_writeback() races only with the steps
+	 * that test or wait for it */
+	Writeback,
 };
 
 enum class AnonVmaField : std::uint8_t { Vmas, Refcount };
@@ -129,6 +137,13 @@ constexpr ObjectId vmaAnonVmaObject(VmaIdx v)
 constexpr ObjectId memObject(std::uint64_t addr)
 {
 	return objectId(ObjKind::Mem, addr / 4096);
+}
+
+/* Ghost: the LRU's folio for one user page (World::lruAt), the folio a
+ * `reclaim` at that address isolates */
+constexpr ObjectId lruObject(std::uint64_t addr)
+{
+	return objectId(ObjKind::Mem, addr / 4096, 1);
 }
 
 /* One PTE: its table and slot (address bits 12-20). */

@@ -20,14 +20,16 @@ Lock *World::newLock(LockClass cls, std::string name)
 }
 
 World::World(const scenarios::Scenario &sc, const GuardSet &guards,
-	     const std::vector<std::string> &taskNames)
-	: guards_(guards), taskNames_(taskNames)
+	     const std::vector<std::string> &taskNames, std::size_t cpus)
+    : guards_(guards), taskNames_(taskNames)
 {
 	const std::size_t ntasks = taskNames.size();
+	/* Per-CPU state: environment tasks run on no CPU of this mm. */
+	const std::size_t ncpus = std::min(cpus, ntasks);
 	held.resize(ntasks);
-	tlb.resize(ntasks);
-	irqOff.assign(ntasks, false);
-	ipiHolder.assign(ntasks, kNoTask);
+	tlb.resize(ncpus);
+	irqOff.assign(ncpus, false);
+	ipiHolder.assign(ncpus, kNoTask);
 	rcuDepth.assign(ntasks, 0);
 	rcuExits.assign(ntasks, 0);
 	rcuWaitFor.resize(ntasks);
@@ -35,10 +37,12 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		bitWait.push_back(std::make_unique<FolioBitWait>(*this));
 		spinWait.push_back(std::make_unique<SpinWait>());
 		swapWait.push_back(std::make_unique<SwapCacheWait>(*this));
+	}
+	for (std::size_t t = 0; t < ncpus; ++t) {
 		cpuIpi.push_back(std::make_unique<CpuIpi>(*this, static_cast<TaskId>(t)));
 		cpuWalk.push_back(std::make_unique<CpuWalk>(*this, static_cast<TaskId>(t)));
 	}
-	hwInFlight.assign(ntasks, false);
+	hwInFlight.assign(ncpus, false);
 	mmapLock.reset(newLock(LockClass::MmapLock, "mm->mmap_lock"));
 	pmdLock.reset(newLock(LockClass::PmdLock, "pmd_lock(pmd)"));
 	pageTableLock.reset(newLock(LockClass::PageTableLock, "mm->page_table_lock"));
@@ -213,6 +217,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 			f.swap = slot;
 			f.writeback = p.writeback;
 			ss.cache = fi;
+			lruAt[p.at] = fi;
 			continue;
 		}
 		FolioIdx fi = newFolio(p.folio);
@@ -225,6 +230,7 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		f.mapping = vmas[v].anonVma;
 		f.index = vmas[v].pageIndex(p.at);
 		f.content = content;
+		lruAt[p.at] = fi;
 		e = Pte::makePresent(fi, p.writable && vmas[v].writable, p.writable, p.young);
 		if (!p.gup.empty()) {
 			/* Held by someone outside the scenario (task kNoTask). */
@@ -242,9 +248,51 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 			if (it == taskNames.end())
 				throw std::invalid_argument("tlb: unknown thread " + name);
 			tlb[static_cast<std::size_t>(it - taskNames.begin())].push_back(
-				{p.at, fi, e.writable, 0});
+			    {p.at, fi, e.writable, e.dirty, 0});
 		}
 	}
+	bios = bioPlan(sc);
+	for (Bio &b : bios)
+		if (b.state == Bio::State::Submitted)
+			for (const auto &p : sc.pages)
+				if (p.writeback && b.task == "bio " + p.folio)
+					b.folio = findFolio(p.folio);
+	for (std::size_t i = 0; i < bios.size(); ++i)
+		bioWait.push_back(std::make_unique<BioWait>(*this, static_cast<int>(i)));
+}
+
+std::vector<Bio> World::bioPlan(const scenarios::Scenario &sc)
+{
+	std::vector<Bio> plan;
+	for (const auto &t : sc.threads)
+		for (const auto &op : t.ops)
+			if (op.op == "writeback_done")
+				return plan;
+	for (const auto &p : sc.pages)
+		if (p.writeback) {
+			Bio b;
+			b.state = Bio::State::Submitted;
+			b.task = "bio " + p.folio;
+			plan.push_back(b);
+		}
+	for (std::size_t t = 0; t < sc.threads.size(); ++t)
+		for (std::size_t i = 0; i < sc.threads[t].ops.size(); ++i)
+			if (sc.threads[t].ops[i].op == "reclaim") {
+				Bio b;
+				b.owner = static_cast<TaskId>(t);
+				b.task = fmt::format("bio {}#{}", sc.threads[t].name, i);
+				plan.push_back(b);
+			}
+	return plan;
+}
+
+int World::takeReclaimBio()
+{
+	while (reclaimBioCursor < bios.size() && bios[reclaimBioCursor].owner == kNoTask)
+		++reclaimBioCursor;
+	if (reclaimBioCursor >= bios.size())
+		return -1;
+	return static_cast<int>(reclaimBioCursor++);
 }
 
 FolioIdx World::newFolio(std::string name)
@@ -497,6 +545,22 @@ void FolioBitWait::holders(void (*emit)(void *, TaskId), void *arg) const
 {
 	if (!writeback_)
 		w_.folios[folio_].lock->holders(emit, arg);
+}
+
+bool BioWait::canProceed(AccessKind, TaskId) const
+{
+	return w_.bios[bio_].state == Bio::State::Submitted;
+}
+
+std::string BioWait::describeWait(AccessKind) const
+{
+	return "the environment: waiting for a swap write-out to be submitted";
+}
+
+void BioWait::holders(void (*emit)(void *, TaskId), void *arg) const
+{
+	if (w_.bios[bio_].owner != kNoTask)
+		emit(arg, w_.bios[bio_].owner);
 }
 
 bool SwapCacheWait::canProceed(AccessKind, TaskId) const

@@ -176,11 +176,17 @@ struct SwapDevice {
 	std::vector<SwapSlot> slots;
 };
 
-/* A TLB entry on one CPU: this mm's page at addr translates to folio. */
+/*
+ * A TLB entry on one CPU (x86-64): this mm's page at addr translates to
+ * folio, with the PTE's R/W and D bits as the walk that filled it found
+ * them. A store through an entry without D (or without R/W) is not a plain
+ * hit: the CPU walks the page table again to set D (Kernel::tlbAccess).
+ */
 struct TlbEntry {
 	std::uint64_t addr = 0;
 	FolioIdx folio = kNone;
 	bool writable = false;
+	bool dirty = false;
 	std::uint64_t filledStep = 0;
 };
 
@@ -471,6 +477,37 @@ private:
 	bool writeback_ = false;
 };
 
+/*
+ * io-completion: one swap write-out bio the environment completes
+ * (end_swap_bio_write() from the block layer's completion interrupt). A
+ * bio is either the write-out of a scenario page in flight at the start
+ * (`"writeback": true`) or the one a `reclaim` op's pageout() may submit;
+ * each has an environment task (MmProgram, a daemon task of the execution)
+ * that completes it at any point after its submission; one whose bio is
+ * never submitted stays blocked, which ends no execution early.
+ */
+struct Bio {
+	enum class State : std::uint8_t { Pending, Submitted, Done };
+	State state = State::Pending;
+	FolioIdx folio = kNone; /* the folio under writeback */
+	TaskId owner = kNoTask; /* the task whose reclaim op may submit it */
+	std::string task;	/* the environment task's name */
+};
+
+/* The environment task of one bio waits until it was submitted. */
+class BioWait : public SyncObject
+{
+public:
+	BioWait(const World &w, int bio) : w_(w), bio_(bio) {}
+	bool canProceed(AccessKind kind, TaskId task) const override;
+	std::string describeWait(AccessKind kind) const override;
+	void holders(void (*emit)(void *, TaskId), void *arg) const override;
+
+private:
+	const World &w_;
+	int bio_;
+};
+
 /* Waiting for a swap slot's SWAP_HAS_CACHE pin to go (swapcache_wq). */
 class SwapCacheWait : public SyncObject {
 public:
@@ -488,9 +525,23 @@ private:
 class World {
 public:
 	/* Builds the initial state; throws std::invalid_argument on nonsense the
-	 * loader should have rejected. */
+	 * loader should have rejected. taskNames: the scenario's threads (each
+	 * a task on its own CPU), then the environment tasks (no CPU of the
+	 * mm: no TLB, never IPIed), `cpus` of them are CPUs (default all). */
 	World(const scenarios::Scenario &scenario, const GuardSet &guards,
-	      const std::vector<std::string> &taskNames);
+	      const std::vector<std::string> &taskNames, std::size_t cpus = ~std::size_t{0});
+
+	/* io-completion: the bios a scenario can have in flight, in the order
+	 * World::bios holds them (the pages under writeback at the start,
+	 * then one per reclaim op in thread and op order), with the names of
+	 * their environment tasks. None if the scenario names writeback_done:
+	 * it then pins every completion itself. */
+	static std::vector<Bio> bioPlan(const scenarios::Scenario &scenario);
+	std::vector<Bio> bios;
+	std::vector<std::unique_ptr<BioWait>> bioWait;
+	/* bindOp(): the next reclaim op's bio, -1 if none */
+	int takeReclaimBio();
+	std::size_t reclaimBioCursor = 0;
 
 	const GuardSet &guards() const { return guards_; }
 
@@ -576,6 +627,12 @@ public:
 		return false;
 	}
 	std::uint64_t nextWriteValue = 0x1000;	/* bind-time default values */
+	/* Ghost: the LRU as `reclaim` at an address sees it: the folio that
+	 * was put on the LRU for each user page last (the scenario's pages at
+	 * the start, then folio_add_lru() of a fault's new folio), read and
+	 * written under lruObject(addr). The kernel's reclaim takes folios
+	 * from the LRU, never through the page table. */
+	std::map<std::uint64_t, FolioIdx> lruAt;
 
 	/* Lookups. */
 	VmaIdx findVma(std::uint64_t addr) const;

@@ -85,11 +85,13 @@ inline void Execution::switchTo(TaskId to, TaskId self)
 	slot(switchFrom_) = std::move(from);
 }
 
-TaskId Execution::spawn(std::string name, std::function<void()> body)
+TaskId Execution::spawn(std::string name, std::function<void()> body, bool daemon)
 {
 	auto id = static_cast<TaskId>(tasks_.size());
 	if (id >= kMaxTasks)
 		throw std::runtime_error("at most 64 tasks per execution");
+	if (daemon)
+		daemonMask_ |= TaskMask{1} << id;
 	tasks_.push_back(std::make_unique<Task>());
 	Task *t = tasks_.back().get();
 	t->id = id;
@@ -218,7 +220,8 @@ ctx::fiber Execution::finishTask(Task &t)
 			enabled |= TaskMask{1} << id;
 	}
 	if (!enabled) [[unlikely]] {
-		end_ = End::Deadlock;
+		/* Only blocked daemons left: nothing more will happen. */
+		end_ = (plainMask_ | syncMask_) & ~daemonMask_ ? End::Deadlock : End::Complete;
 		return kNoTask;
 	}
 	if (steps_ >= limits_.maxSteps) [[unlikely]] {
@@ -301,6 +304,7 @@ Outcome Execution::end()
 	case End::Complete:
 		current_ = kNoTask;
 		program_->atEnd(*this);
+		abortAll(); /* blocked daemons */
 		return stopRequested_ ? Outcome::Violation : Outcome::Complete;
 	case End::Deadlock:
 		reportDeadlock();

@@ -64,11 +64,11 @@ public:
 };
 
 enum class Outcome : std::uint8_t {
-	Complete,	/* every task finished */
-	Deadlock,	/* no task enabled, some unfinished */
-	StepBound,	/* max steps reached: livelock or unbounded retry */
-	Violation,	/* a harmful finding stopped the execution */
-	Stopped,	/* the strategy stopped it (pruned, or replay diverged) */
+	Complete,  /* every task finished (daemons: or blocked) */
+	Deadlock,  /* no task enabled, some unfinished */
+	StepBound, /* max steps reached: livelock or unbounded retry */
+	Violation, /* a harmful finding stopped the execution */
+	Stopped,   /* the strategy stopped it (pruned, or replay diverged) */
 };
 
 std::string_view outcomeName(Outcome o);
@@ -84,8 +84,11 @@ public:
 	Execution(const Execution &) = delete;
 	Execution &operator=(const Execution &) = delete;
 
-	/* Setup side. */
-	TaskId spawn(std::string name, std::function<void()> body);
+	/* Setup side. A daemon task (the program's environment, e.g. I/O
+	 * completion) need not finish: an execution in which every other task
+	 * finished and no daemon is enabled is complete, and the daemons still
+	 * blocked are unwound. */
+	TaskId spawn(std::string name, std::function<void()> body, bool daemon = false);
 	Outcome run(Program &program);
 
 	/* Task side (called from inside a task). */
@@ -180,6 +183,7 @@ private:
 	 * enabledScratch_ lists the tasks of enabledMask_, ascending.
 	 */
 	TaskMask plainMask_ = 0, syncMask_ = 0, enabledMask_ = 0;
+	TaskMask daemonMask_ = 0; /* daemon tasks (spawn()) */
 	std::vector<TaskId> enabledScratch_;
 	ChoiceLog choices_;
 	std::array<boost::context::fiber, kMaxTasks + 1> fibers_;

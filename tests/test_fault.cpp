@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "checker/mm_program.hpp"
+#include "model/ops/ops.hpp"
 #include "scheduler/explorer.hpp"
 #include "scheduler/strategies/strategies.hpp"
 
@@ -70,6 +71,7 @@ Alone runAlone(const scenarios::Scenario &s)
 	static model::GuardSet mainline;
 	Alone a;
 	a.program = std::make_unique<checker::MmProgram>(s, mainline);
+	a.program->setEnvironmentIo(false); /* one execution: I/O stays in flight */
 	auto strat = makeDfsStrategy();
 	a.result = explore(*a.program, *strat, {});
 	REQUIRE(a.result.stats.complete == 1);
@@ -274,4 +276,48 @@ TEST_CASE("loader: a present page without PageAnonExclusive must be read-only", 
 	auto r2 = scenarios::loadScenarioText(ok, "x.json");
 	REQUIRE(std::holds_alternative<scenarios::Scenario>(r2));
 	CHECK_FALSE(std::get<scenarios::Scenario>(r2).pages.at(0).exclusive);
+}
+
+TEST_CASE("access: a store through a clean, writable TLB entry sets the PTE's dirty bit (x86)",
+	  "[fault][sequential][tlb-dirty]")
+{
+	using State = scenarios::PageSpec::State;
+	/* The read fault maps the exclusive swap cache folio writable but
+	 * clean, and the load fills the TLB from that PTE; the store hits
+	 * the clean entry and its locked walk sets D. */
+	auto a = runAlone(swapPage({access(false), access(true, 9)}, State::Swapcache, true));
+	const model::World &w = a.world();
+	const Pte &pte = w.pte(w.pteFor(kAddr));
+	REQUIRE(pte.mapsFolio(w.findFolio("F")));
+	CHECK(pte.writable);
+	CHECK(pte.dirty);
+	CHECK(pte.young);
+	REQUIRE(w.tlb.at(0).size() == 1);
+	CHECK(w.tlb[0][0].dirty);
+	CHECK(w.folios.at(pte.folio).content == 9);
+}
+
+TEST_CASE("access: reclaim after a store through a clean TLB entry writes the data out",
+	  "[fault][tlb-dirty]")
+{
+	/* load, store, two reclaim passes (the first finds the PTE young),
+	 * load: try_to_unmap_one() takes the D bit into folio_mark_dirty(),
+	 * so pageout() writes the new value and the last load reads it. */
+	using State = scenarios::PageSpec::State;
+	scenarios::OpSpec reclaim{"reclaim", {{"folio", 0, "F", {}, false}}};
+	auto s = swapPage({access(false), access(true, 9), reclaim, reclaim, access(false)},
+			  State::Swapcache, true);
+	s.swap.slots = 1;
+	static model::GuardSet mainline;
+	checker::MmProgram program(s, mainline);
+	auto strat = makeDporStrategy();
+	ExploreResult r = explore(program, *strat, {});
+	CHECK(r.stats.exhausted);
+	CHECK_FALSE(r.harmful.has_value());
+	const model::World &w = *program.world();
+	REQUIRE(w.results.size() == 5);
+	/* written out, and freed in the same pass if the I/O completed already */
+	CHECK((w.results[3].value == model::kReclaimWriteback ||
+	       w.results[3].value == model::kReclaimFreed));
+	CHECK(w.swap.slots.at(0).data == 9);
 }

@@ -130,9 +130,20 @@ TEST_CASE("madvise: the freed slot is reused for the next folio swapped out at t
 	CHECK(w.folios[pte.folio].content == 7);
 }
 
-TEST_CASE("reclaim at an address with nothing mapped there returns -1", "[reclaim]")
+TEST_CASE("reclaim at an address whose folio MADV_DONTNEED freed isolates nothing", "[reclaim]")
 {
+	/* reclaim at an address takes the LRU's folio for it (World::lruAt),
+	 * not the PTE: the folio zapped and freed there fails
+	 * isolate_lru_folios()' folio_try_get(), and the pass keeps nothing */
 	ExploreResult r;
 	auto p = runAlone(onePage({dontneed(), op("reclaim", {num("addr", kAddr)})}), r);
+	CHECK(resultOf(*p->world(), "reclaim") == model::kReclaimKept);
+	CHECK(p->world()->folios.at(0).freed);
+}
+
+TEST_CASE("reclaim at an address nothing was ever put on the LRU for returns -1", "[reclaim]")
+{
+	ExploreResult r;
+	auto p = runAlone(onePage({op("reclaim", {num("addr", kAddr + 0x1000)})}), r);
 	CHECK(resultOf(*p->world(), "reclaim") == -1);
 }

@@ -265,3 +265,31 @@ TEST_CASE("scenario state: gup and tlb on a page are checked", "[model][migrate]
 	CHECK(e.path == "$.state.pages[0].tlb[0]");
 	CHECK(e.message.find("not a thread") != std::string::npos);
 }
+
+TEST_CASE("migrate of a folio under writeback waits for the environment's I/O completion",
+	  "[model][migrate][io-completion]")
+{
+	/* A swap cache folio whose write-out is in flight: migrate sleeps in
+	 * folio_wait_writeback() until end_swap_bio_write() (the environment)
+	 * ends it, then migrates it. Without the environment's completion
+	 * nothing ends the write-out and every execution deadlocks. */
+	scenarios::Scenario s = migrateOne();
+	s.pages[0].state = scenarios::PageSpec::State::Swapcache;
+	s.pages[0].writeback = true;
+	s.pages[0].writable = true;
+	model::GuardSet guards;
+	REQUIRE(model::GuardSet::build("mainline", {}, guards).empty());
+	checker::MmProgram program(s, guards);
+	auto strat = makeDporStrategy();
+	ExploreResult r = explore(program, *strat, {});
+	CHECK(r.stats.exhausted);
+	CHECK_FALSE(r.harmful.has_value());
+	CHECK(r.stats.complete == 2); /* completion before the check, or during the wait */
+	const model::World &w = *program.world();
+	REQUIRE(w.results.size() == 1);
+	/* past the wait: a swap cache folio's migration is not modelled, it is
+	 * put back (-EBUSY) */
+	CHECK(w.results[0].value == -16);
+	CHECK_FALSE(w.folios.at(0).writeback);
+	CHECK(program.taskNames().back() == "bio F");
+}

@@ -179,6 +179,7 @@ FaultRet wpPageCopy(Kernel &k, const Fault &f, const Pte &orig)
 	k.writePte(r, Pte{}, "ptep_clear_flush: ptep_get_and_clear()");
 	k.flushTlbRange(f.addr, f.addr + kPageSize, "ptep_clear_flush: flush_tlb_page()");
 	newAnonRmapPrivate(w, nf, f.vma, f.addr, true);
+	k.lruAdd(nf, f.addr, "wp_page_copy: folio_add_lru_vma(new_folio)");
 	Pte entry = Pte::makePresent(nf, w.vmas[f.vma].writable, true, true);
 	k.writePte(r, entry, "wp_page_copy: set_pte_at(maybe_mkwrite(pte_mkdirty(new)))");
 	k.addMapcount(old, -1, "wp_page_copy: folio_remove_rmap_pte(old_folio)");
@@ -237,6 +238,7 @@ FaultRet doAnonymousPage(Kernel &k, const Fault &f)
 		return FaultRet::Done;
 	}
 	newAnonRmapPrivate(w, nf, f.vma, f.addr, true);
+	k.lruAdd(nf, f.addr, "do_anonymous_page: folio_add_lru_vma()");
 	k.zeroFillMemory(f.addr, "do_anonymous_page: the new page reads as zeroes");
 	k.writePte(r, entry, "do_anonymous_page: set_ptes()");
 	k.unlock(w.ptl(r), "do_anonymous_page: pte_unmap_unlock()");
@@ -264,7 +266,7 @@ void migrationEntryWait(Kernel &k, std::uint64_t addr)
  * Returns the swap cache's folio with a reference, or kNone if the entry
  * was freed meanwhile.
  */
-FolioIdx swapinReadahead(Kernel &k, SwapIdx s)
+FolioIdx swapinReadahead(Kernel &k, SwapIdx s, std::uint64_t addr)
 {
 	World &w = k.world();
 	for (;;) {
@@ -278,6 +280,7 @@ FolioIdx swapinReadahead(Kernel &k, SwapIdx s)
 		int err = k.swapCacheAddIfAbsent(
 			s, nf, cur, "__read_swap_cache_async: swapcache_prepare() + swap_cache_add_folio()");
 		if (!err) {
+			k.lruAdd(nf, addr, "__read_swap_cache_async: folio_add_lru()");
 			std::uint64_t data = k.swapReadData(s, "swap_read_folio()");
 			w.folios[nf].content = data;	/* locked by us, not mapped */
 			k.unlock(*w.folios[nf].lock, "swap_read_folio: folio_end_read() unlocks");
@@ -342,7 +345,7 @@ FaultRet doSwapPage(Kernel &k, Fault &f, const Pte &orig)
 			w.folios[folio].content = data;
 			fresh = true;
 		} else {
-			folio = swapinReadahead(k, s);
+			folio = swapinReadahead(k, s, f.addr);
 			swapcache = folio;
 		}
 		if (folio == kNone) {
@@ -429,6 +432,7 @@ FaultRet doSwapPage(Kernel &k, Fault &f, const Pte &orig)
 	if (fresh) {
 		/* folio_add_new_anon_rmap(folio, vma, address, rmap_flags) */
 		newAnonRmapPrivate(w, folio, f.vma, f.addr, rmapExclusive);
+		k.lruAdd(folio, f.addr, "do_swap_page: folio_add_lru_vma()");
 	} else if (!anon) {
 		/* folio_add_new_anon_rmap() on the swapin_readahead() folio:
 		 * in the swap cache, so visible, but locked by us. */
@@ -489,8 +493,10 @@ FaultRet handleMmFault(Kernel &k, Fault &f)
 	entry.young = true;
 	if (f.write)
 		entry.dirty = true;
+	/* ptep_set_access_flags() only adds A/D bits (the hardware may set D
+	 * meanwhile: it is kept) */
 	if (!(entry == cur))
-		k.writePte(r, entry, "handle_pte_fault: ptep_set_access_flags()");
+		k.ptepSetAccessFlags(r, f.write, "handle_pte_fault: ptep_set_access_flags()");
 	k.unlock(w.ptl(r), "handle_pte_fault: pte_unmap_unlock()");
 	return FaultRet::Done;
 }

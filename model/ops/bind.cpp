@@ -130,8 +130,9 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 	/* reclaim */
 	if (op.op == "reclaim" && op.arg("addr")) {
 		std::uint64_t addr = op.arg("addr")->number;
-		return [addr](Kernel &k) {
-			int r = shrinkFolioAt(k, addr);
+		int bio = w.takeReclaimBio();
+		return [addr, bio](Kernel &k) {
+			int r = shrinkFolioAt(k, addr, bio);
 			k.world().results.push_back({k.self(), "reclaim", r});
 		};
 	}
@@ -139,11 +140,13 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 		FolioIdx f = w.findFolio(need(op, "folio").text);
 		if (f == kNone)
 			throw std::invalid_argument(op.op + ": unknown folio");
-		if (op.op == "reclaim")
-			return [f](Kernel &k) {
-				int r = shrinkFolioList(k, f);
+		if (op.op == "reclaim") {
+			int bio = w.takeReclaimBio();
+			return [f, bio](Kernel &k) {
+				int r = shrinkFolioList(k, f, bio);
 				k.world().results.push_back({k.self(), "reclaim", r});
 			};
+		}
 		return [f](Kernel &k) {
 			int r = folioEndWriteback(k, f);
 			k.world().results.push_back({k.self(), "writeback_done", r});

@@ -47,12 +47,11 @@ int referenced(Kernel &k, FolioIdx f, bool isLocked)
 		PteRef r = pageVmaMappedWalk(k, f, addr, false, rwc.walk, pte);
 		if (r.table == kNone)
 			return true;
-		if (pte.young) {
-			Pte old = pte;
-			old.young = false;
-			k.writePte(r, old, "folio_referenced_one: ptep_clear_flush_young_notify()");
+		/* ptep_test_and_clear_young(): an atomic bit clear that keeps a
+		 * D bit the hardware set since check_pte() read the entry */
+		if (pte.young && k.ptepTestAndClearYoung(
+				     r, "folio_referenced_one: ptep_clear_flush_young_notify()"))
 			++young;
-		}
 		k.unlock(w.ptl(r), "page_vma_mapped_walk_done: pte_unmap_unlock()");
 		return true;
 	};

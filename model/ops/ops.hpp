@@ -46,10 +46,15 @@ int migratePages(Kernel &k, FolioIdx folio);
 int folioReferencedLocked(Kernel &k, FolioIdx folio);
 /* Result codes of shrinkFolioList() */
 inline constexpr int kReclaimFreed = 0, kReclaimKept = 1, kReclaimWriteback = 2;
-int shrinkFolioList(Kernel &k, FolioIdx folio);
-/* shrinkFolioList() of the folio mapped at addr when the pass starts; -1 if none */
-int shrinkFolioAt(Kernel &k, std::uint64_t addr);
+/* bio: the World::bios entry of the write-out this pass may submit (its
+ * environment task completes it), -1: none (the write-out stays in flight
+ * until a writeback_done op) */
+int shrinkFolioList(Kernel &k, FolioIdx folio, int bio = -1);
+/* shrinkFolioList() of the LRU's folio for addr (World::lruAt); -1 if none */
+int shrinkFolioAt(Kernel &k, std::uint64_t addr, int bio = -1);
 int folioEndWriteback(Kernel &k, FolioIdx folio);
+/* io-completion: the environment task of bio World::bios[bio] */
+void swapIoCompletion(Kernel &k, int bio);
 /* end reclaim */
 /* mremap */
 /* mremap(old, len, len, flags, new_addr) of a whole anon VMA (mremap.cpp) */

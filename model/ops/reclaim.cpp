@@ -124,9 +124,13 @@ bool tryToUnmapOne(Kernel &k, FolioIdx f, std::uint64_t addr, int walk, TlbBatch
 	Pte pteval;
 	if (defer) {
 		pteval = k.writePte(r, Pte{}, "try_to_unmap_one: ptep_get_and_clear()");
-		/* set_tlb_ubc_flush_pending(): task-local, no flush yet */
+		/* set_tlb_ubc_flush_pending(): task-local, no flush yet. "If
+		 * the PTE was dirty then it's best to assume it's writable":
+		 * writable = pte_dirty(pteval). A writable but clean entry a CPU
+		 * may cache cannot store without its locked walk setting D,
+		 * which finds the PTE cleared and faults (Kernel::tlbAccess). */
 		batch.add(addr, addr + kPageSize);
-		if (pteval.writable)
+		if (pteval.dirty)
 			batch.writable = true;
 	} else {
 		pteval = k.writePte(r, Pte{}, "try_to_unmap_one: ptep_clear_flush()");
@@ -186,7 +190,7 @@ void tryToUnmap(Kernel &k, FolioIdx f, TlbBatch &batch)
  * __swap_writepage(): the folio goes under writeback, is unlocked, and the
  * I/O writes its data to the slot; a synchronous device completes it inline.
  */
-void swapWritepage(Kernel &k, FolioIdx f)
+void swapWritepage(Kernel &k, FolioIdx f, int bio)
 {
 	World &w = k.world();
 	SwapIdx slot = k.readFolioSwap(f, "swap_writeout: folio->swap");
@@ -194,6 +198,11 @@ void swapWritepage(Kernel &k, FolioIdx f)
 	k.unlock(*w.folios[f].lock, "__swap_writepage: folio_unlock()");
 	std::uint64_t data = k.readContent(f, "swap_writepage_bdev: bio reads the page");
 	k.swapWriteData(slot, data, "swap_writepage_bdev: the device stores the page");
+	/* The bio: the environment completes it at any point from now on
+	 * (swapIoCompletion()), unless the device completes it inline. */
+	if (bio >= 0)
+		k.submitBio(bio, f, w.swap.synchronousIo,
+			    "submit_bio: the write-out is in flight (the environment ends it)");
 	if (w.swap.synchronousIo)
 		k.writeFlag(
 		    f, Kernel::Flag::Writeback, false,
@@ -203,7 +212,7 @@ void swapWritepage(Kernel &k, FolioIdx f)
 enum class Pageout { Keep, Clean, Success };
 
 /* pageout() of an anon swap cache folio, locked */
-Pageout pageout(Kernel &k, FolioIdx f)
+Pageout pageout(Kernel &k, FolioIdx f, int bio)
 {
 	/* is_page_cache_freeable(): the isolation and swap cache refs only */
 	if (k.readRefcount(f, "is_page_cache_freeable: folio_ref_count() == 1 + nr_pages") != 2)
@@ -213,7 +222,7 @@ Pageout pageout(Kernel &k, FolioIdx f)
 				"folio_clear_dirty_for_io: folio_test_clear_dirty()"))
 		return Pageout::Clean;
 	/* writeout(): folio_set_reclaim(); swap_writeout() */
-	swapWritepage(k, f);
+	swapWritepage(k, f, bio);
 	return Pageout::Success;
 }
 
@@ -251,7 +260,10 @@ bool removeMapping(Kernel &k, FolioIdx f)
 
 } // namespace
 
-int shrinkFolioList(Kernel &k, FolioIdx f)
+namespace
+{
+
+int shrinkFolioListPass(Kernel &k, FolioIdx f, int bio)
 {
 	World &w = k.world();
 	Lock &folioLock = *w.folios[f].lock;
@@ -321,7 +333,7 @@ int shrinkFolioList(Kernel &k, FolioIdx f)
 		 * CPU writes after I/O starts. */
 		if (k.guard(Guard::ShrinkFolioListFlushBeforeIo))
 			tryToUnmapFlushDirty(k, batch);
-		switch (pageout(k, f)) {
+		switch (pageout(k, f, bio)) {
 		case Pageout::Keep:
 			return putback();
 		case Pageout::Success:
@@ -361,22 +373,45 @@ int shrinkFolioList(Kernel &k, FolioIdx f)
 	return kReclaimFreed;
 }
 
-/*
- * isolate_lru_folios() takes folios off the LRU list; a scenario cannot
- * name a folio that a fault allocates while it runs, so "reclaim at addr"
- * picks the folio mapped at addr when the pass starts (a lockless read of
- * the PTE stands for finding it on the LRU). -1: nothing mapped there.
- */
-int shrinkFolioAt(Kernel &k, std::uint64_t addr)
+} // namespace
+
+int shrinkFolioList(Kernel &k, FolioIdx f, int bio)
 {
-	World &w = k.world();
-	PteRef r = w.pteFor(addr);
-	if (r.table == kNone)
+	return shrinkFolioListPass(k, f, bio);
+}
+
+/*
+ * isolate_lru_folios() takes folios off the LRU list, never through the
+ * page table. A scenario cannot name a folio that a fault allocates while it
+ * runs, so "reclaim at addr" isolates the LRU's folio for addr: the
+ * scenario's page there at the start, or the folio a fault put on the LRU
+ * for addr since (folio_add_lru_vma(), World::lruAt). -1: none.
+ */
+int shrinkFolioAt(Kernel &k, std::uint64_t addr, int bio)
+{
+	FolioIdx f =
+	    k.lruFolioAt(addr, "isolate_lru_folios: the LRU's folio (model: the one for addr)");
+	if (f == kNone)
 		return -1;
-	Pte pte = k.readPte(r, "isolate_lru_folios: the LRU's folio (model: the one mapped at addr)");
-	if (!pte.present())
-		return -1;
-	return shrinkFolioList(k, pte.folio);
+	return shrinkFolioList(k, f, bio);
+}
+
+/*
+ * The environment's completion of one swap write-out: end_swap_bio_write()
+ * -> __end_swap_bio_write() -> folio_end_writeback(), run from the block
+ * layer's completion interrupt on another CPU, at any point after the bio
+ * was submitted (the bio always ends; an I/O error would re-dirty the
+ * folio: not modelled). folio_end_writeback() clears PG_writeback and wakes
+ * its waiters (folio_wait_writeback() is enabled by the clear); PG_reclaim's
+ * folio_rotate_reclaimable() is not modelled (no LRU order). It touches
+ * only the folio it completes and the bio's ghost object.
+ */
+void swapIoCompletion(Kernel &k, int bio)
+{
+	k.waitBio(bio, "end_swap_bio_write: the bio is in flight (environment)");
+	if (k.world().bios[bio].state == Bio::State::Submitted)
+		k.endBio(bio,
+			 "end_swap_bio_write: folio_end_writeback() (I/O completion, environment)");
 }
 
 int folioEndWriteback(Kernel &k, FolioIdx f)
