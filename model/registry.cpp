@@ -102,8 +102,10 @@ const std::vector<OpInfo> &allOps()
 		 "2 writeback started (the folio stays in the swap cache)",
 		 {{"folio", ParamKind::Folio, false, "the anon folio to reclaim (or give addr)"},
 		  {"addr", ParamKind::Address, false,
-		   "instead of folio: the folio mapped at addr when the pass starts (one a fault "
-		   "allocates during the run); result -1 if nothing is mapped there"}}},
+		   "instead of folio: the LRU's folio for addr (isolate_lru_folios() never walks the "
+		   "page table): the scenario's page at addr, or the last folio a fault put on the "
+		   "LRU for addr during the run, whether or not it is still mapped there; result -1 "
+		   "if there never was one"}}},
 		{"writeback_done",
 		 "end_swap_bio_write -> folio_end_writeback",
 		 "the swap-out I/O of the folio completes: PG_writeback is cleared. "
