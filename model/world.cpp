@@ -2,6 +2,7 @@
 #include "world.hpp"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -263,13 +264,19 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 
 std::vector<Bio> World::bioPlan(const scenarios::Scenario &sc)
 {
-	std::vector<Bio> plan;
+	/* A write-out that a writeback_done op of the scenario may end is left
+	 * to that op (it pins the moment); every other one the environment
+	 * ends. A reclaim at an address may write out any folio, so with any
+	 * writeback_done in the scenario it is left to the ops too. */
+	std::set<std::string> pinned;
 	for (const auto &t : sc.threads)
 		for (const auto &op : t.ops)
 			if (op.op == "writeback_done")
-				return plan;
+				if (const scenarios::OpArg *f = op.arg("folio"))
+					pinned.insert(f->text);
+	std::vector<Bio> plan;
 	for (const auto &p : sc.pages)
-		if (p.writeback) {
+		if (p.writeback && !pinned.count(p.folio)) {
 			Bio b;
 			b.state = Bio::State::Submitted;
 			b.task = "bio " + p.folio;
@@ -277,10 +284,12 @@ std::vector<Bio> World::bioPlan(const scenarios::Scenario &sc)
 		}
 	for (std::size_t t = 0; t < sc.threads.size(); ++t)
 		for (std::size_t i = 0; i < sc.threads[t].ops.size(); ++i)
-			if (sc.threads[t].ops[i].op == "reclaim") {
+			if (const auto &op = sc.threads[t].ops[i]; op.op == "reclaim") {
 				Bio b;
 				b.owner = static_cast<TaskId>(t);
 				b.task = fmt::format("bio {}#{}", sc.threads[t].name, i);
+				const scenarios::OpArg *f = op.arg("folio");
+				b.environment = f ? !pinned.count(f->text) : pinned.empty();
 				plan.push_back(b);
 			}
 	return plan;
@@ -292,7 +301,8 @@ int World::takeReclaimBio()
 		++reclaimBioCursor;
 	if (reclaimBioCursor >= bios.size())
 		return -1;
-	return static_cast<int>(reclaimBioCursor++);
+	std::size_t b = reclaimBioCursor++;
+	return bios[b].environment ? static_cast<int>(b) : -1;
 }
 
 FolioIdx World::newFolio(std::string name)

@@ -492,6 +492,9 @@ struct Bio {
 	FolioIdx folio = kNone; /* the folio under writeback */
 	TaskId owner = kNoTask; /* the task whose reclaim op may submit it */
 	std::string task;	/* the environment task's name */
+	/* false: a writeback_done op of the scenario may end this write-out,
+	 * so the environment does not (no task; reclaim submits no bio) */
+	bool environment = true;
 };
 
 /* The environment task of one bio waits until it was submitted. */

@@ -37,19 +37,10 @@ bool hasOp(const Json &doc, const std::string &op)
 	return false;
 }
 
-bool hasWriteback(const Json &doc)
-{
-	if (doc["state"].contains("pages"))
-		for (const Json &p : doc["state"]["pages"])
-			if (p.value("writeback", false))
-				return true;
-	return hasOp(doc, "reclaim");
-}
-
 /*
  * KNOWN MODEL BUGS, excluded until they are fixed (the integrator removes
- * each entry with its fix). Each names what the kernel does; the minimised
- * scenarios are in tests/sweep-findings/. Nothing here weakens the spec:
+ * each entry with its fix). Each names what the kernel does; its minimised
+ * scenario goes into the library with the fix. Nothing here weakens the spec:
  * a finding is excluded only if it is one of these and the test counts them.
  */
 struct KnownBug {
@@ -59,14 +50,10 @@ struct KnownBug {
 
 const std::vector<KnownBug> &knownBugs()
 {
-	static const std::vector<KnownBug> bugs{
-	    /* issue 10, cause 1: no I/O completion from the environment; a
-	     * migrate or reclaim waits for ever on PG_writeback */
-	    {"io-completion (issue 10 #1)",
-	     [](const cli::Verdict &v, const Json &d) {
-		     return v.kind == "deadlock" && hasWriteback(d);
-	     }},
-	};
+	/* None open: the last one (the environment's I/O completion, issue 10
+	 * cause 1) was fixed with migrate-writeback-completion-beside-writeback-
+	 * done-mainline in the library. */
+	static const std::vector<KnownBug> bugs{};
 	return bugs;
 }
 
