@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "merge.hpp"
 
 int main(int argc, char **argv)
 {
@@ -35,6 +36,8 @@ int main(int argc, char **argv)
 			   "where to write the trace of a violation (one scenario only; default "
 			   "NAME.trace.json in --trace-dir)");
 	runCmd->add_option("--trace-dir", run.traceDir, "directory for traces (default: .)");
+	runCmd->add_option("--result", run.resultPath,
+			   "write what this run (or --shard share) explored as JSON, for mmrace merge");
 
 	std::string replayPath;
 	bool replayDiagram = true;
@@ -69,6 +72,12 @@ int main(int argc, char **argv)
 	showCmd->add_option("trace", showPath, "trace file")->required();
 	showCmd->add_flag("--locks", showLocks, "also list every step with the locks held after it");
 
+	std::vector<std::string> mergeFiles;
+	auto *mergeCmd = app.add_subcommand("merge", "add up the --result files of the shares of a "
+						     "--shard run: the single run's totals and first violation");
+	mergeCmd->add_option("results", mergeFiles, "result files (run --shard K/N --result FILE)")
+		->required();
+
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {
@@ -96,6 +105,8 @@ int main(int argc, char **argv)
 			return cmdList(listWhat);
 		if (*showCmd)
 			return cmdShow(showPath, showLocks);
+		if (*mergeCmd)
+			return cmdMerge(mergeFiles);
 	} catch (const std::invalid_argument &e) {
 		std::cerr << "mmrace: " << e.what() << "\n";
 		return kExitBadInput;
