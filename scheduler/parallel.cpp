@@ -5,6 +5,7 @@
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <cmath>
 #include <limits>
 #include <mutex>
 #include <random>
@@ -169,12 +170,18 @@ private:
 };
 
 /*
- * Which share explores each subtree: estimated sizes (kShareProbes walks
- * each, fixed seeds, so every process computes the same), then the largest
- * first to the least loaded share (ties: lowest index). Every share runs
- * this identically and keeps its own.
+ * Which share explores each subtree, by work, the same in every process: a
+ * subtree is measured by exploring it with its own strategy up to
+ * kShareProbeExecutions executions (most are smaller: their exact size); a
+ * larger one weighs 1.5 times that, plus the log of its random-walk
+ * estimate to order the large ones (the walks alone mislead: they see
+ * every race, DPOR's sleep sets and happens-before fewer). Then the
+ * heaviest first to the least loaded share (ties: lowest index). The
+ * measuring is repeated by every share: at most kShareProbeExecutions per
+ * subtree, a few thousand executions, noise in a run worth sharding.
  */
 std::vector<unsigned> assignShares(const ProgramFactory &makeProgram,
+				   const SubtreeStrategyFactory &makeStrategy,
 				   const std::vector<std::vector<Branch>> &prefixes, bool plainDfs,
 				   const ExecutionLimits &limits, unsigned shares)
 {
@@ -183,13 +190,27 @@ std::vector<unsigned> assignShares(const ProgramFactory &makeProgram,
 	auto program = makeProgram();
 	StackPool stacks(kFiberStackSize);
 	for (std::size_t k = 0; k < n; ++k) {
+		/* Small subtrees (most of them) are measured: the subtree's own
+		 * strategy, at most kShareProbeExecutions executions. */
+		ExploreOptions o;
+		o.limits = limits;
+		o.maxExecutions = kShareProbeExecutions;
+		auto strategy = makeStrategy(prefixes[k]);
+		ExploreResult r = explore(*program, *strategy, o);
+		if (r.stats.exhausted) {
+			weight[k] = static_cast<double>(r.stats.executions);
+			continue;
+		}
+		/* Larger ones are estimated, and weigh at least that much. */
+		double sum = 0;
 		for (unsigned p = 0; p < kShareProbes; ++p) {
 			ProbeStrategy s(prefixes[k], (std::uint64_t{k} << 8) | p, !plainDfs);
 			s.beginExecution();
 			Execution exec(s, stacks, limits);
 			exec.run(*program);
-			weight[k] += s.estimate();
+			sum += s.estimate();
 		}
+		weight[k] = 1.5 * kShareProbeExecutions + std::log2(1 + sum / kShareProbes);
 	}
 	std::vector<std::size_t> order(n);
 	for (std::size_t k = 0; k < n; ++k)
@@ -281,8 +302,9 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 	const std::size_t total = split.prefixes.size();
 	if (options.shardCount > 1) {
 		std::vector<std::vector<Branch>> mine;
-		std::vector<unsigned> owner = assignShares(makeProgram, split.prefixes, plainDfs,
-							   options.limits, options.shardCount);
+		std::vector<unsigned> owner =
+		    assignShares(makeProgram, makeStrategy, split.prefixes, plainDfs,
+				 options.limits, options.shardCount);
 		for (std::size_t k = 0; k < split.prefixes.size(); ++k)
 			if (owner[k] == options.shardIndex) {
 				mine.push_back(std::move(split.prefixes[k]));

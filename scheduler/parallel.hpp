@@ -11,13 +11,12 @@
  * node's first, whose subtree is smaller: its sleep set holds the earlier
  * siblings) or at kSplitMaxDepth task choices, for the first d giving at
  * least kSplitTarget subtrees. The leftmost, heaviest paths so go deepest
- * and no subtree holds most of the work. Each subtree is then explored by its own instance of the strategy, the subtrees handed out
- * in order from a shared counter (work stealing). DPOR's race analysis does
- * not reach into the expanded top, which is explored fully anyway. Results
- * merge in subtree order, so counts and the reported violation are the same
- * for any number of workers: a harmful violation in subtree k stops only
- * the subtrees after k, and the reported one is that of the first subtree
- * that has one.
+ * and no subtree holds most of the work. Each subtree is then explored by its own instance of the
+ * strategy, the subtrees handed out in order from a shared counter (work stealing). DPOR's race
+ * analysis does not reach into the expanded top, which is explored fully anyway. Results merge in
+ * subtree order, so counts and the reported violation are the same for any number of workers: a
+ * harmful violation in subtree k stops only the subtrees after k, and the reported one is that of
+ * the first subtree that has one.
  *
  * --shard K/N deals the subtrees out by estimated work (assignShares in
  * parallel.cpp), never changing the frontier: the shares' subtrees together
@@ -39,7 +38,9 @@ namespace mmrace
 inline constexpr std::size_t kSplitTarget = 128;
 inline constexpr std::size_t kSplitMaxDepth = 64;
 inline constexpr std::size_t kSplitMaxDiscrepancies = 6;
-/* Random walks per subtree that estimate its size for --shard. */
+/* --shard: subtrees up to this many executions are measured, larger ones
+ * estimated by this many random walks (assignShares in parallel.cpp). */
+inline constexpr std::uint64_t kShareProbeExecutions = 64;
 inline constexpr unsigned kShareProbes = 8;
 
 using ProgramFactory = std::function<std::unique_ptr<Program>()>;
