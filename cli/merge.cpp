@@ -6,7 +6,6 @@
 #include <iostream>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -291,10 +290,18 @@ int cmdMerge(const std::vector<std::string> &files)
 			std::cerr << "mmrace: " << files[i] << ": cannot read\n";
 			return kExitBadInput;
 		}
-		std::ostringstream text;
-		text << in.rdbuf();
+		/* At most kMaxResultFileSize bytes: `merge /dev/zero` must not eat memory. */
+		std::string text(kMaxResultFileSize + 1, '\0');
+		in.read(text.data(), static_cast<std::streamsize>(text.size()));
+		text.resize(static_cast<std::size_t>(in.gcount()));
+		if (text.size() > kMaxResultFileSize) {
+			std::cerr << fmt::format(
+			    "mmrace: {}: larger than {} MiB: not a result file\n", files[i],
+			    kMaxResultFileSize >> 20);
+			return kExitBadInput;
+		}
 		try {
-			docs[i] = json::parse(text.str());
+			docs[i] = json::parse(text);
 			if (docs[i].at("mmrace_result").get<int>() != kResultFormat)
 				throw std::invalid_argument("not a result of this mmrace (format " +
 							    docs[i].at("mmrace_result").dump() +

@@ -8,6 +8,7 @@
  * violation a single run would have reported first.
  */
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ struct ShareRecord {
 };
 
 inline constexpr int kResultFormat = 1;
+/* merge reads at most this much of a result file. */
+inline constexpr std::size_t kMaxResultFileSize = std::size_t{256} << 20;
 
 std::string shareResultJson(const std::vector<ShareRecord> &records, unsigned shardIndex,
 			    unsigned shardCount);

@@ -169,4 +169,11 @@ TEST_CASE("scale-out: merge refuses a missing or repeated share", "[scaleout]")
 	Result twice = shell(bin() + " merge '" + d + "/r0.json' '" + d + "/r0.json'");
 	CHECK(twice.exit == 3);
 	CHECK(twice.out.find("given twice") != std::string::npos);
+	/* Not result files: bounded reads, exit 3. */
+	Result zero = shell(bin() + " merge /dev/zero");
+	CHECK(zero.exit == 3);
+	CHECK(zero.out.find("larger than 256 MiB") != std::string::npos);
+	Result trace = shell(bin() + " merge '" + sc + "'");
+	CHECK(trace.exit == 3);
+	CHECK(trace.out.find("mmrace_result") != std::string::npos);
 }
