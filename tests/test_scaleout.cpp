@@ -107,17 +107,18 @@ TEST_CASE("scale-out: 4 shares merge to the single run, balanced", "[scaleout]")
 		/* docs/scale-out.md, "One machine". */
 		std::string shares =
 		    "cd '" + d + "' && mkdir -p traces/0 traces/1 traces/2 traces/3 && ";
-		std::string one = bin() + " run '" + sc + "' --jobs 1 --shard {}/4 --result '" + d +
-				  "/result-{}.json' --trace-dir '" + d + "/traces/{}' > '" + d +
-				  "/log-{}' 2>&1";
+		/* Paths in double quotes: GNU parallel fills in {} (the command is in
+		 * single quotes), the shell loop $k. */
+		std::string one = bin() + " run \"" + sc + "\" --jobs 1 --shard {}/4 --result \"" +
+				  d + "/result-{}.json\" --trace-dir \"" + d + "/traces/{}\" > \"" +
+				  d + "/log-{}\" 2>&1";
 		if (haveParallel) {
-			shares += "parallel --will-cite -j 2 \"" + one + "\" ::: 0 1 2 3";
+			shares += "parallel --will-cite -j 2 '" + one + "' ::: 0 1 2 3";
 		} else {
-			shares += "for k in 0 1 2 3; do ";
 			std::string bg = one;
 			for (auto p = bg.find("{}"); p != std::string::npos; p = bg.find("{}"))
-				bg.replace(p, 2, "$k");
-			shares += bg + " & done; wait";
+				bg.replace(p, 2, "${k}");
+			shares += "for k in 0 1 2 3; do " + bg + " & done; wait";
 		}
 		Result ran = shell(shares);
 		INFO(shares << "\n" << ran.out);
