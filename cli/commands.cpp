@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 #include "commands.hpp"
+#include "merge.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -386,10 +387,33 @@ int cmdRun(const RunArgs &a)
 			return kExitBadInput;
 		}
 	}
+	if (!a.resultPath.empty())
+		if (std::string err = traces::checkTraceDestination(a.resultPath); !err.empty()) {
+			std::cerr << "mmrace: --result: " << err << "\n";
+			return kExitBadInput;
+		}
+	/* --result: what this share explored, written however the runs end. */
+	std::vector<ScenarioRun> runs;
+	std::vector<ShareRecord> records;
+	runs.reserve(scs.size());
+	auto finish = [&](int code) {
+		if (a.resultPath.empty())
+			return code;
+		RunOptions o = toRunOptions(a);
+		if (std::string err = traces::writeFileAtomically(
+			a.resultPath, shareResultJson(records, o.shardIndex, o.shardCount));
+		    !err.empty()) {
+			std::cerr << "mmrace: --result: " << err << "\n";
+			return code == kExitOk || code == kExitIncomplete ? kExitBadInput : code;
+		}
+		return code;
+	};
 	int exit = kExitOk;
 	for (std::size_t i = 0; i < scs.size(); ++i) {
 		const auto &sc = scs[i];
-		ScenarioRun r = runScenario(sc, toRunOptions(a));
+		runs.push_back(runScenario(sc, toRunOptions(a)));
+		const ScenarioRun &r = runs.back();
+		records.push_back({&sc, &r, {}, {}});
 		if (a.progress)
 			std::fprintf(stderr, "\r%60s\r", "");
 		std::cout << fmt::format("scenario {} ({})\n  {}; strategy {}, {} job{}{}\n", sc.name,
@@ -402,8 +426,10 @@ int cmdRun(const RunArgs &a)
 			if (t.minimized)
 				std::cout << traces::minimizedLine(t) << "\n";
 			std::string path = paths[i].harmful();
-			if (writeTrace(t, path))
+			if (writeTrace(t, path)) {
 				std::cout << "trace: " << path << "\nreplay: " << replayCommand(path) << "\n";
+				records.back().harmfulTrace = path;
+			}
 			exit = kExitViolation;
 		}
 		for (std::size_t k = 0; k < r.moreHarmfulTraces.size(); ++k) {
@@ -421,8 +447,10 @@ int cmdRun(const RunArgs &a)
 			std::string path = paths[i].benign(t.violation.invariant);
 			std::cout << fmt::format("\nbenign finding [{}]: {}\n", t.violation.invariant,
 						 t.violation.title);
-			if (writeTrace(t, path))
+			if (writeTrace(t, path)) {
 				std::cout << "  trace: " << path << " (mmrace show to read it)\n";
+				records.back().benignTraces[t.violation.invariant] = path;
+			}
 		}
 		const ExploreStats &st = r.result.stats;
 		if (!r.harmfulTrace)
@@ -440,11 +468,11 @@ int cmdRun(const RunArgs &a)
 			std::cout << "note: " << n << "\n";
 		std::cout << "\n";
 		if (st.stoppedBy == "interrupt")
-			return exit == kExitViolation ? exit : kExitInterrupted;
+			return finish(exit == kExitViolation ? exit : kExitInterrupted);
 		if (exit == kExitOk && !r.harmfulTrace && incomplete(st))
 			exit = kExitIncomplete;
 	}
-	return exit;
+	return finish(exit);
 }
 
 int cmdReplay(const std::string &path, bool diagram)

@@ -45,6 +45,7 @@ struct RunArgs {
 	bool guardsOffGiven = false;
 	std::string tracePath;
 	std::string traceDir = ".";
+	std::string resultPath; /* --result: this share's JSON result (cli/merge.hpp) */
 	bool progress = false;	     /* the live line, on a terminal */
 	double progressSeconds = 30; /* otherwise a plain line this often */
 	bool noMinimize = false;

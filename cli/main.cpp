@@ -19,6 +19,7 @@
 
 #include "commands.hpp"
 #include "sweep.hpp"
+#include "merge.hpp"
 
 int main(int argc, char **argv)
 {
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 			   "where to write the trace of a violation (one scenario only; default "
 			   "NAME.trace.json in --trace-dir)");
 	runCmd->add_option("--trace-dir", run.traceDir, "directory for traces (default: .)");
+	runCmd->add_option("--result", run.resultPath,
+			   "write what this run (or --shard share) explored as JSON, for mmrace merge");
 
 	std::string replayPath;
 	bool replayDiagram = true;
@@ -87,6 +90,11 @@ int main(int argc, char **argv)
 	sweepCmd->add_flag("!--no-minimise", sweep.minimise, "write findings as generated");
 	sweepCmd->add_option("--scenario", sweep.files, "judge these scenario files as the sweep does (harmful findings, and the sequential spec for one thread) instead of generating");
 	sweepCmd->add_option("--emit", sweep.emitDir, "also write every generated scenario to this directory");
+	std::vector<std::string> mergeFiles;
+	auto *mergeCmd = app.add_subcommand("merge", "add up the --result files of the shares of a "
+						     "--shard run: the single run's totals and first violation");
+	mergeCmd->add_option("results", mergeFiles, "result files (run --shard K/N --result FILE)")
+		->required();
 
 	try {
 		app.parse(argc, argv);
@@ -117,6 +125,8 @@ int main(int argc, char **argv)
 			return cmdShow(showPath, showLocks);
 		if (*sweepCmd)
 			return cmdSweep(sweep);
+		if (*mergeCmd)
+			return cmdMerge(mergeFiles);
 	} catch (const std::invalid_argument &e) {
 		std::cerr << "mmrace: " << e.what() << "\n";
 		return kExitBadInput;

@@ -18,7 +18,8 @@
 
 #include "execution.hpp"
 
-namespace mmrace {
+namespace mmrace
+{
 
 struct ExploreOptions {
 	/* 0 = no bound. Named bounds, each a CLI flag. */
@@ -44,26 +45,41 @@ struct ExploreOptions {
 };
 
 struct ExploreStats {
-	std::uint64_t executions = 0;	/* started */
-	std::uint64_t complete = 0;	/* every task finished */
-	std::uint64_t pruned = 0;	/* cut short by the strategy (sleep-set blocked) */
+	std::uint64_t executions = 0; /* started */
+	std::uint64_t complete = 0;   /* every task finished */
+	std::uint64_t pruned = 0;     /* cut short by the strategy (sleep-set blocked) */
 	std::uint64_t steps = 0;
 	std::uint64_t benignFindings = 0;
-	std::uint64_t maxDepth = 0;	/* steps of the longest execution */
+	std::uint64_t maxDepth = 0; /* steps of the longest execution */
 	double seconds = 0;
-	bool exhausted = false;		/* the strategy explored everything */
-	std::string stoppedBy;		/* "exhausted", "violation", "max-executions", ... */
+	bool exhausted = false; /* the strategy explored everything */
+	std::string stoppedBy;	/* "exhausted", "violation", "max-executions", ... */
 };
 
 struct Counterexample {
 	Finding finding;
 	Outcome outcome = Outcome::Complete;
 	ChoiceLog choices;
-	std::uint64_t execution = 0;	/* 1-based index in the run */
+	std::uint64_t execution = 0; /* 1-based index in the run */
+};
+
+/* One subtree of a split run, as --result records it for `mmrace merge`. */
+struct SubtreeResult {
+	std::size_t index = 0; /* in the whole run's subtree order */
+	bool ran = false;      /* false: skipped after a violation or a budget */
+	ExploreStats stats;
+	std::optional<Counterexample> harmful; /* execution: 1-based in the subtree */
+	std::vector<Counterexample> benign;
 };
 
 struct ExploreResult {
 	ExploreStats stats;
+	/* Exhaustive strategies split into subtrees (parallel.hpp): how many
+	 * the whole run has, the top's pruned executions (counted by share 0
+	 * only) and this process's subtrees, in order. */
+	std::size_t subtreeCount = 0;
+	std::uint64_t topPruned = 0;
+	std::vector<SubtreeResult> subtrees;
 	std::optional<Counterexample> harmful;
 	std::vector<Counterexample> benign;	/* first per invariant */
 	/* With keepGoing: the harmful findings after the first, one per
