@@ -115,6 +115,20 @@ private:
 	void checkTable(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkUserRead(Execution &exec, const model::Event &e, std::uint64_t step);
 	void checkSwapFreed(Execution &exec, const model::Event &e, std::uint64_t step);
+	/* A slot freed while another task holds the PTL of a swap PTE naming
+	 * it: that task may be about to replace the PTE (do_swap_page() frees
+	 * the entry before set_ptes()); judged when the PTL is released. */
+	struct PendingSwapFree {
+		std::uint32_t table, slot, swap;
+		std::uint64_t step;
+		TaskId task;
+		std::string label;
+	};
+	std::vector<PendingSwapFree> pendingSwapFrees_;
+	void checkPendingSwapFrees(Execution &exec);
+	void reportSwapDangling(Execution &exec, std::uint32_t table, std::uint32_t slot,
+				std::uint32_t swap, std::uint64_t step, TaskId task,
+				const std::string &label, bool deferred);
 	void checkPaeCleared(Execution &exec, const model::Event &e, std::uint64_t step);
 	std::string gupHolder(const model::GupRef &g) const;
 	void checkStableWrite(Execution &exec, const model::Event &e, std::uint64_t step);

@@ -386,11 +386,14 @@ int cmdMerge(const std::vector<std::string> &files)
 						 b.at("invariant").get<std::string>(),
 						 b.at("title").get<std::string>(), where(b));
 		const ExploreStats &s = m.stats;
+		/* the single run's summary fields, in its words (summaryLine()) */
+		const std::uint64_t rest = s.executions - std::min(s.executions, s.complete + s.pruned);
 		std::cout << fmt::format(
-		    "executions {} (complete {}, pruned {}), steps {}, benign findings "
+		    "executions {} (complete {}, pruned {}{}), steps {}, benign findings "
 		    "{}, {}\n\n",
-		    s.executions, s.complete, s.pruned, s.steps, s.benignFindings,
-		    s.exhausted ? "exhausted" : "stopped by " + s.stoppedBy);
+		    s.executions, s.complete, s.pruned,
+		    rest ? fmt::format(", ended by a finding {}", rest) : "", s.steps,
+		    s.benignFindings, s.exhausted ? "exhausted" : "stopped by " + s.stoppedBy);
 		if (m.harmful)
 			exit = kExitViolation;
 		else if (!s.exhausted && exit == kExitOk)

@@ -313,6 +313,7 @@ struct RemapRecord {
 	std::vector<bool> hadEntry;
 	bool snapshotTaken = false;
 	bool noResize = false;	/* mremap_at()'s MREMAP_NO_RESIZE return */
+	bool shrunkInPlace = false; /* mremap_at()'s MREMAP_SHRINK return (no range check) */
 	std::uint64_t movedLen = 0;	/* move_page_tables()'s return (unsigned long) */
 	bool moved = false;		/* move_page_tables() ran */
 	long result = 0;		/* the syscall's return */

@@ -69,6 +69,11 @@ ExploreResult explore(Program &program, Strategy &strategy, const ExploreOptions
 			st.stoppedBy = "exhausted";
 			break;
 		}
+		if (options.sharedExecutions &&
+		    options.sharedExecutions->fetch_add(1) >= options.sharedExecutionsMax) {
+			st.stoppedBy = "stopped";
+			break;
+		}
 		++st.executions;
 		Execution exec(strategy, stacks, options.limits);
 		Outcome outcome = exec.run(program);

@@ -30,6 +30,11 @@ struct ExploreOptions {
 	const std::atomic<bool> *interrupt = nullptr;
 	/* Asked before every execution; true stops the run ("stopped"). */
 	std::function<bool()> stop;
+	/* A budget of executions shared by several explorations (the parallel
+	 * explorer's subtrees, --max-executions): each execution that begins
+	 * takes one; none left stops the run ("stopped"). */
+	std::atomic<std::uint64_t> *sharedExecutions = nullptr;
+	std::uint64_t sharedExecutionsMax = 0;
 	/*
 	 * This process's share of a run split across processes (--shard K/N):
 	 * parallel exploration keeps the subtrees (or random executions) whose

@@ -260,8 +260,13 @@ template<typename Work> void runWorkers(unsigned jobs, Work work)
 
 } // namespace
 
+/*
+ * maxExecutions (--max-executions, 0: none): a deeper round is kept only if
+ * its own executions (pruned ones plus at least one per subtree) stay within
+ * it, so a small budget still runs exactly that many executions.
+ */
 SplitResult splitTree(const ProgramFactory &makeProgram, bool plainDfs,
-		      const ExecutionLimits &limits)
+		      const ExecutionLimits &limits, std::uint64_t maxExecutions)
 {
 	SplitResult result;
 	auto program = makeProgram();
@@ -283,6 +288,8 @@ SplitResult splitTree(const ProgramFactory &makeProgram, bool plainDfs,
 			reachedDepth |= s.atDepth();
 			r.prefixes.push_back(s.prefix());
 		}
+		if (round > 0 && maxExecutions && r.pruned + r.prefixes.size() > maxExecutions)
+			break; /* keep the shallower split */
 		result = std::move(r);
 		if (result.prefixes.size() >= kSplitTarget || !reachedDepth)
 			break;
@@ -296,7 +303,7 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 {
 	using Clock = std::chrono::steady_clock;
 	const auto start = Clock::now();
-	SplitResult split = splitTree(makeProgram, plainDfs, options.limits);
+	SplitResult split = splitTree(makeProgram, plainDfs, options.limits, options.maxExecutions);
 	/* The whole run's subtree index of each of ours. */
 	std::vector<std::size_t> shareSubtrees;
 	const std::size_t total = split.prefixes.size();
@@ -368,8 +375,7 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 				if ((options.stop && options.stop()) ||
 				    (options.interrupt && options.interrupt->load()))
 					return outOfBudget.store(true), true;
-				if (options.maxExecutions &&
-				    started.fetch_add(1) >= options.maxExecutions)
+				if (options.maxExecutions && started.load() >= options.maxExecutions)
 					return outOfBudget.store(true), true;
 				if (options.timeBudgetSeconds > 0 &&
 				    std::chrono::duration<double>(Clock::now() - start).count() >=
@@ -377,9 +383,16 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 					return outOfBudget.store(true), true;
 				return false;
 			};
+			if (options.maxExecutions) {
+				o.sharedExecutions = &started;
+				o.sharedExecutionsMax = options.maxExecutions;
+			}
 			auto strategy = makeStrategy(split.prefixes[k]);
 			results[k] = explore(*program, *strategy, o);
 			ran[k] = 1;
+			if (!results[k].stats.exhausted && options.maxExecutions &&
+			    started.load() >= options.maxExecutions)
+				outOfBudget.store(true);
 			report(w, nullptr, &results[k].stats);
 			if (results[k].harmful && !options.keepGoing)
 				atomicMin(firstViolation, k);

@@ -52,9 +52,10 @@ struct SplitResult {
 	std::size_t depth = 0;
 };
 
-/* Expands the top of the tree (with sleep sets unless plainDfs). */
+/* Expands the top of the tree (with sleep sets unless plainDfs); a round
+ * whose executions would exceed maxExecutions (0: no limit) is not taken. */
 SplitResult splitTree(const ProgramFactory &makeProgram, bool plainDfs,
-		      const ExecutionLimits &limits);
+		      const ExecutionLimits &limits, std::uint64_t maxExecutions = 0);
 
 ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 					const SubtreeStrategyFactory &makeStrategy, bool plainDfs,

@@ -73,7 +73,7 @@ struct TempDir {
 /* "executions X (complete C, pruned P), steps S" of a run or merge summary. */
 std::string totals(const std::string &out)
 {
-	static const std::regex re(R"(executions \d+ \(complete \d+, pruned \d+\), steps \d+)");
+	static const std::regex re(R"(executions \d+ \(complete \d+, pruned \d+(, ended by a finding \d+)?\), steps \d+)");
 	std::smatch m;
 	std::string last;
 	for (auto it = out.cbegin(); std::regex_search(it, out.cend(), m, re);

@@ -990,6 +990,7 @@ long mremapAt(Kernel &k, VmaRemap &vrm, RemapRecord &rec)
 	}
 	/* MREMAP_SHRINK: "Can always be done in-place." */
 	if (vrm.newLen < vrm.oldLen) {
+		rec.shrunkInPlace = true;
 		shrinkVma(k, vrm);
 		return static_cast<long>(vrm.addr);
 	}
