@@ -70,8 +70,6 @@ void MmProgram::setUp(Execution &exec)
 	/* io-completion: the environment's I/O completions, each a task of its
 	 * own (an interrupt on another CPU), spawned after the threads */
 	for (std::size_t b = 0; environmentIo_ && b < world_->bios.size(); ++b) {
-		if (!world_->bios[b].environment)
-			continue;
 		World *w = world_.get();
 		exec.spawn(
 		    world_->bios[b].task,

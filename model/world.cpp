@@ -253,6 +253,13 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		}
 	}
 	bios = bioPlan(sc);
+	for (const auto &t : sc.threads)
+		for (const auto &op : t.ops)
+			if (op.op == "writeback_done")
+				if (const scenarios::OpArg *f = op.arg("folio")) {
+					++writebackDonePending[f->text];
+					++writebackDoneAll;
+				}
 	for (Bio &b : bios)
 		if (b.state == Bio::State::Submitted)
 			for (const auto &p : sc.pages)
@@ -276,10 +283,11 @@ std::vector<Bio> World::bioPlan(const scenarios::Scenario &sc)
 					pinned.insert(f->text);
 	std::vector<Bio> plan;
 	for (const auto &p : sc.pages)
-		if (p.writeback && !pinned.count(p.folio)) {
+		if (p.writeback) {
 			Bio b;
 			b.state = Bio::State::Submitted;
 			b.task = "bio " + p.folio;
+			b.gate = pinned.count(p.folio) ? p.folio : "";
 			plan.push_back(b);
 		}
 	for (std::size_t t = 0; t < sc.threads.size(); ++t)
@@ -289,7 +297,8 @@ std::vector<Bio> World::bioPlan(const scenarios::Scenario &sc)
 				b.owner = static_cast<TaskId>(t);
 				b.task = fmt::format("bio {}#{}", sc.threads[t].name, i);
 				const scenarios::OpArg *f = op.arg("folio");
-				b.environment = f ? !pinned.count(f->text) : pinned.empty();
+				b.gate = f ? (pinned.count(f->text) ? f->text : "")
+					   : (pinned.empty() ? "" : "*");
 				plan.push_back(b);
 			}
 	return plan;
@@ -301,8 +310,7 @@ int World::takeReclaimBio()
 		++reclaimBioCursor;
 	if (reclaimBioCursor >= bios.size())
 		return -1;
-	std::size_t b = reclaimBioCursor++;
-	return bios[b].environment ? static_cast<int>(b) : -1;
+	return static_cast<int>(reclaimBioCursor++);
 }
 
 FolioIdx World::newFolio(std::string name)
@@ -559,7 +567,15 @@ void FolioBitWait::holders(void (*emit)(void *, TaskId), void *arg) const
 
 bool BioWait::canProceed(AccessKind, TaskId) const
 {
-	return w_.bios[bio_].state == Bio::State::Submitted;
+	const Bio &b = w_.bios[bio_];
+	if (b.state != Bio::State::Submitted)
+		return false;
+	if (b.gate.empty())
+		return true;
+	if (b.gate == "*")
+		return w_.writebackDoneAll == 0;
+	auto it = w_.writebackDonePending.find(b.gate);
+	return it == w_.writebackDonePending.end() || it->second == 0;
 }
 
 std::string BioWait::describeWait(AccessKind) const
