@@ -584,20 +584,6 @@ void Kernel::submitBio(int bio, FolioIdx f, bool inlineEnd, const char *label)
 	b.state = inlineEnd ? Bio::State::Done : Bio::State::Submitted;
 }
 
-/*
- * A writeback_done op of the scenario is done: the write-outs it pinned
- * (World::bioPlan) are the environment's to end from now on. Declared as
- * a release of each such bio, like the hand-over.
- */
-void Kernel::writebackDoneFinished(const std::string &folio, const char *label)
-{
-	for (std::size_t b = 0; b < world_.bios.size(); ++b)
-		if (world_.bios[b].gate == folio || world_.bios[b].gate == "*")
-			point(mmObject(MmField::Bio, static_cast<std::uint64_t>(b)), K::Release, label);
-	--world_.writebackDonePending[folio];
-	--world_.writebackDoneAll;
-}
-
 void Kernel::waitBio(int bio, const char *label)
 {
 	point(mmObject(MmField::Bio, static_cast<std::uint64_t>(bio)), K::Wait, label,

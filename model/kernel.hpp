@@ -135,7 +135,6 @@ public:
 	 */
 	void submitBio(int bio, FolioIdx f, bool inlineEnd, const char *label);
 	void waitBio(int bio, const char *label);
-	void writebackDoneFinished(const std::string &folio, const char *label);
 	void endBio(int bio, const char *label);
 	/* folio_add_lru() / folio_add_lru_vma() of a fault's new folio, for
 	 * the user page at addr (ghost World::lruAt, lruObject(addr)) */

@@ -253,13 +253,6 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 		}
 	}
 	bios = bioPlan(sc);
-	for (const auto &t : sc.threads)
-		for (const auto &op : t.ops)
-			if (op.op == "writeback_done")
-				if (const scenarios::OpArg *f = op.arg("folio")) {
-					++writebackDonePending[f->text];
-					++writebackDoneAll;
-				}
 	for (Bio &b : bios)
 		if (b.state == Bio::State::Submitted)
 			for (const auto &p : sc.pages)
@@ -271,10 +264,11 @@ World::World(const scenarios::Scenario &sc, const GuardSet &guards,
 
 std::vector<Bio> World::bioPlan(const scenarios::Scenario &sc)
 {
-	/* A write-out that a writeback_done op of the scenario may end is left
-	 * to that op (it pins the moment); every other one the environment
-	 * ends. A reclaim at an address may write out any folio, so with any
-	 * writeback_done in the scenario it is left to the ops too. */
+	/* A page that starts under writeback and that a writeback_done op of
+	 * the scenario names is left to that op (it pins the moment); every
+	 * other write-out the environment ends, a reclaim's too: a
+	 * writeback_done that comes after the environment's completion finds
+	 * nothing in flight, as in the kernel. */
 	std::set<std::string> pinned;
 	for (const auto &t : sc.threads)
 		for (const auto &op : t.ops)
@@ -283,22 +277,18 @@ std::vector<Bio> World::bioPlan(const scenarios::Scenario &sc)
 					pinned.insert(f->text);
 	std::vector<Bio> plan;
 	for (const auto &p : sc.pages)
-		if (p.writeback) {
+		if (p.writeback && !pinned.count(p.folio)) {
 			Bio b;
 			b.state = Bio::State::Submitted;
 			b.task = "bio " + p.folio;
-			b.gate = pinned.count(p.folio) ? p.folio : "";
 			plan.push_back(b);
 		}
 	for (std::size_t t = 0; t < sc.threads.size(); ++t)
 		for (std::size_t i = 0; i < sc.threads[t].ops.size(); ++i)
-			if (const auto &op = sc.threads[t].ops[i]; op.op == "reclaim") {
+			if (sc.threads[t].ops[i].op == "reclaim") {
 				Bio b;
 				b.owner = static_cast<TaskId>(t);
 				b.task = fmt::format("bio {}#{}", sc.threads[t].name, i);
-				const scenarios::OpArg *f = op.arg("folio");
-				b.gate = f ? (pinned.count(f->text) ? f->text : "")
-					   : (pinned.empty() ? "" : "*");
 				plan.push_back(b);
 			}
 	return plan;
@@ -567,15 +557,7 @@ void FolioBitWait::holders(void (*emit)(void *, TaskId), void *arg) const
 
 bool BioWait::canProceed(AccessKind, TaskId) const
 {
-	const Bio &b = w_.bios[bio_];
-	if (b.state != Bio::State::Submitted)
-		return false;
-	if (b.gate.empty())
-		return true;
-	if (b.gate == "*")
-		return w_.writebackDoneAll == 0;
-	auto it = w_.writebackDonePending.find(b.gate);
-	return it == w_.writebackDonePending.end() || it->second == 0;
+	return w_.bios[bio_].state == Bio::State::Submitted;
 }
 
 std::string BioWait::describeWait(AccessKind) const

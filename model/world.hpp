@@ -493,11 +493,6 @@ struct Bio {
 	FolioIdx folio = kNone; /* the folio under writeback */
 	TaskId owner = kNoTask; /* the task whose reclaim op may submit it */
 	std::string task;	/* the environment task's name */
-	/* A write-out that a writeback_done op of the scenario may end: the
-	 * environment ends it only after every such op ran (the op pins the
-	 * moment; World::writebackDonePending). "": no gate; a folio's name;
-	 * "*": every writeback_done op (a reclaim at an address). */
-	std::string gate;
 };
 
 /* The environment task of one bio waits until it was submitted. */
@@ -548,9 +543,6 @@ public:
 	/* bindOp(): the next reclaim op's bio, -1 if none */
 	int takeReclaimBio();
 	std::size_t reclaimBioCursor = 0;
-	/* writeback_done ops still to finish, per folio name and in all (bioPlan) */
-	std::map<std::string, int> writebackDonePending;
-	int writebackDoneAll = 0;
 
 	const GuardSet &guards() const { return guards_; }
 

@@ -147,11 +147,9 @@ std::function<void(Kernel &)> bindOp(World &w, const scenarios::OpSpec &op)
 				k.world().results.push_back({k.self(), "reclaim", r});
 			};
 		}
-		return [f, name = need(op, "folio").text](Kernel &k) {
+		return [f](Kernel &k) {
 			int r = folioEndWriteback(k, f);
 			k.world().results.push_back({k.self(), "writeback_done", r});
-			k.writebackDoneFinished(name, "writeback_done: done (later write-outs of the "
-						      "folio end from the environment)");
 		};
 	}
 	/* end reclaim */
