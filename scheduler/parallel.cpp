@@ -455,6 +455,11 @@ ExploreResult exploreExhaustiveParallel(const ProgramFactory &makeProgram,
 		if (!r.stats.exhausted) {
 			all = false;
 			st.stoppedBy = r.stats.stoppedBy;
+			/* A budget stopped the run: what the other workers ran of
+			 * later subtrees was run too (--max-executions N runs N). */
+			for (std::size_t later = k + 1; later < n; ++later)
+				if (ran[later] && !results[later].harmful)
+					addStats(st, results[later].stats);
 			break;
 		}
 	}
